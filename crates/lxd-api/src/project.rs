@@ -1,0 +1,26 @@
+//! Projects (`shared/api/project.go`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::ConfigMap;
+
+/// A project.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    #[serde(default)]
+    pub config: ConfigMap,
+    #[serde(default)]
+    pub description: String,
+    pub name: String,
+    #[serde(default)]
+    pub used_by: Vec<String>,
+}
+
+/// The writable part of a project.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProjectPut {
+    #[serde(default)]
+    pub config: ConfigMap,
+    #[serde(default)]
+    pub description: String,
+}

@@ -1,0 +1,52 @@
+//! Storage pools (`shared/api/storage_pool.go`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::ConfigMap;
+
+/// The writable part of a pool.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoragePoolPut {
+    #[serde(default)]
+    pub config: ConfigMap,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A storage pool as served by `GET /1.0/storage-pools/<name>`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoragePool {
+    #[serde(default)]
+    pub config: ConfigMap,
+    #[serde(default)]
+    pub description: String,
+    pub name: String,
+    pub driver: String,
+    #[serde(default)]
+    pub used_by: Vec<String>,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub locations: Vec<String>,
+}
+
+impl StoragePool {
+    /// The writable part, as edited and hashed for the ETag.
+    pub fn writable(&self) -> StoragePoolPut {
+        StoragePoolPut {
+            config: self.config.clone(),
+            description: self.description.clone(),
+        }
+    }
+}
+
+/// Body of `POST /1.0/storage-pools`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoragePoolsPost {
+    #[serde(default)]
+    pub config: ConfigMap,
+    #[serde(default)]
+    pub description: String,
+    pub name: String,
+    pub driver: String,
+}

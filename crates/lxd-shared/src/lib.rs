@@ -1,0 +1,1 @@
+//! Pure helpers shared by the daemon and the CLI; no I/O.

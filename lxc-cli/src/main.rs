@@ -1,0 +1,3 @@
+//! The `lxc` command-line client.
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! The `lxd` daemon binary.
+
+fn main() {}
