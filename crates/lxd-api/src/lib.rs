@@ -8,6 +8,7 @@ pub mod event;
 pub mod extensions;
 pub mod operation;
 pub mod profile;
+pub mod resources;
 pub mod project;
 pub mod server;
 pub mod status;

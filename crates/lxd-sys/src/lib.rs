@@ -1,0 +1,1 @@
+//! The OS boundary of the project.
