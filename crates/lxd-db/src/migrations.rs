@@ -1,0 +1,113 @@
+//! Numbered schema migrations. A migration is never edited once released; add a new one.
+
+use rusqlite::{Connection, Transaction};
+
+/// Migrations in order; index + 1 is the schema version.
+const MIGRATIONS: &[&str] = &[
+    // 1: the foundation: server config, projects, profiles, storage pools, warnings.
+    r#"
+    CREATE TABLE config (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE projects (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE projects_config (
+        project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        UNIQUE (project_id, key)
+    );
+    CREATE TABLE profiles (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        UNIQUE (project_id, name)
+    );
+    CREATE TABLE profiles_config (
+        profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        UNIQUE (profile_id, key)
+    );
+    CREATE TABLE profiles_devices (
+        id INTEGER PRIMARY KEY,
+        profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        UNIQUE (profile_id, name)
+    );
+    CREATE TABLE profiles_devices_config (
+        device_id INTEGER NOT NULL REFERENCES profiles_devices(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        UNIQUE (device_id, key)
+    );
+    CREATE TABLE storage_pools (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        driver TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'Created'
+    );
+    CREATE TABLE storage_pools_config (
+        pool_id INTEGER NOT NULL REFERENCES storage_pools(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        UNIQUE (pool_id, key)
+    );
+    CREATE TABLE warnings (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        project TEXT NOT NULL DEFAULT '',
+        type TEXT NOT NULL,
+        entity_url TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'new',
+        severity TEXT NOT NULL DEFAULT 'low',
+        count INTEGER NOT NULL DEFAULT 1,
+        first_seen_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        last_message TEXT NOT NULL DEFAULT '',
+        UNIQUE (project, type, entity_url)
+    );
+    INSERT INTO projects (name, description) VALUES ('default', 'Default LXD project');
+    INSERT INTO projects_config (project_id, key, value)
+        SELECT id, k, 'true' FROM projects,
+        (SELECT 'features.images' AS k UNION ALL SELECT 'features.networks'
+         UNION ALL SELECT 'features.profiles' UNION ALL SELECT 'features.storage.volumes')
+        WHERE name = 'default';
+    INSERT INTO profiles (project_id, name, description)
+        SELECT id, 'default', 'Default LXD profile' FROM projects WHERE name = 'default';
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// Bring the schema up to date inside one transaction.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema (version INTEGER PRIMARY KEY, updated_at INTEGER NOT NULL)",
+    )?;
+    let current: usize = tx.query_row("SELECT COALESCE(MAX(version), 0) FROM schema", [], |r| {
+        r.get::<_, i64>(0).map(|v| v as usize)
+    })?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        apply(&tx, i + 1, sql)?;
+    }
+    tx.commit()
+}
+
+fn apply(tx: &Transaction<'_>, version: usize, sql: &str) -> rusqlite::Result<()> {
+    tracing::info!(version, "Applying database migration");
+    tx.execute_batch(sql)?;
+    tx.execute(
+        "INSERT INTO schema (version, updated_at) VALUES (?1, strftime('%s','now'))",
+        [version as i64],
+    )?;
+    Ok(())
+}
