@@ -1,1 +1,26 @@
 //! Async client of the LXD REST API.
+//!
+//! [`Client`] speaks HTTP/1.1 to an LXD daemon through a [`Connector`] (today the local UNIX
+//! socket; HTTPS slots in as another connector variant). It returns the raw response envelope
+//! ([`lxd_api::Response`]) or typed objects from `lxd-api`, follows ETags, waits on operations,
+//! and opens the events and operation websockets. It never prints and never reads user config:
+//! that is the CLI's job.
+
+pub mod client;
+pub mod error;
+pub mod events;
+pub mod operations;
+pub mod profiles;
+pub mod server;
+pub mod storage;
+pub mod transport;
+pub mod warnings;
+pub mod websocket;
+
+pub use client::{Client, RawResponse};
+pub use error::ClientError;
+pub use events::EventListener;
+pub use transport::{Connector, Stream};
+
+/// Result type of every client call.
+pub type Result<T> = std::result::Result<T, ClientError>;

@@ -1,0 +1,218 @@
+//! The request core: one HTTP/1.1 exchange per call over a fresh connection, the envelope
+//! decoded, API errors turned into [`ClientError::Api`], ETags read and sent as `If-Match`.
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use lxd_api::{Response, ResponseType};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::transport::Connector;
+use crate::{ClientError, Result};
+
+/// User agent sent on every request.
+pub const USER_AGENT: &str = "LXD 5.0.2";
+
+/// An undecoded answer: status, headers and body.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// A handle on one LXD server. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Client {
+    connector: Connector,
+    project: Option<String>,
+}
+
+impl Client {
+    /// A client using `connector`, in the default project.
+    pub fn new(connector: Connector) -> Self {
+        Self {
+            connector,
+            project: None,
+        }
+    }
+
+    /// A client of the local daemon (`$LXD_DIR/unix.socket`).
+    pub fn local() -> Self {
+        Self::new(Connector::local())
+    }
+
+    /// The same server, addressing `project` (an empty name means the default).
+    pub fn with_project(mut self, project: &str) -> Self {
+        self.project = (!project.is_empty()).then(|| project.to_string());
+        self
+    }
+
+    /// The project requests are scoped to, if any.
+    pub fn project(&self) -> Option<&str> {
+        self.project.as_deref()
+    }
+
+    /// The connector in use.
+    pub fn connector(&self) -> &Connector {
+        &self.connector
+    }
+
+    /// Adds `?project=` to an API path when a project is selected.
+    pub fn url_with_project(&self, path: &str) -> String {
+        match &self.project {
+            Some(p) if !path.contains("project=") => {
+                let sep = if path.contains('?') { '&' } else { '?' };
+                format!("{path}{sep}project={p}")
+            }
+            _ => path.to_string(),
+        }
+    }
+
+    /// Sends one request to `path` (absolute, e.g. `/1.0/profiles`) and returns the raw answer.
+    pub async fn raw_request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Vec<u8>>,
+        etag: Option<&str>,
+    ) -> Result<RawResponse> {
+        let method = Method::from_bytes(method.as_bytes())
+            .map_err(|_| ClientError::Request(format!("Bad method {method:?}")))?;
+        let stream = self
+            .connector
+            .connect()
+            .await
+            .map_err(|e| connect_error(&self.connector, method.as_str(), path, &e))?;
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(conn);
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(http::header::HOST, self.connector.host())
+            .header(http::header::USER_AGENT, USER_AGENT);
+        if body.is_some() {
+            builder = builder.header(http::header::CONTENT_TYPE, "application/json");
+        }
+        if let Some(tag) = etag.filter(|t| !t.is_empty()) {
+            builder = builder.header(http::header::IF_MATCH, tag);
+        }
+        let req = builder
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .map_err(|e| ClientError::Request(e.to_string()))?;
+        let resp = sender.send_request(req).await?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.into_body().collect().await?.to_bytes();
+        Ok(RawResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// Sends a request with a JSON body and decodes the envelope. Returns it with the ETag.
+    pub async fn query(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        etag: Option<&str>,
+    ) -> Result<(Response, String)> {
+        let url = self.url_with_project(path);
+        let data = body.map(serde_json::to_vec).transpose()?;
+        let raw = self.raw_request(method, &url, data, etag).await?;
+        parse_envelope(&raw, &url)
+    }
+
+    /// Like [`Client::query`] with any serializable body.
+    pub async fn query_with<B: Serialize>(
+        &self,
+        method: &str,
+        path: &str,
+        body: &B,
+        etag: Option<&str>,
+    ) -> Result<(Response, String)> {
+        let value = serde_json::to_value(body)?;
+        self.query(method, path, Some(&value), etag).await
+    }
+
+    /// GETs `path` and decodes the metadata as `T`; returns it with the ETag.
+    pub async fn get_struct<T: DeserializeOwned>(&self, path: &str) -> Result<(T, String)> {
+        let (resp, etag) = self.query("GET", path, None, None).await?;
+        Ok((metadata_as(resp.metadata)?, etag))
+    }
+}
+
+/// Decodes an envelope, turning an error envelope into [`ClientError::Api`].
+pub fn parse_envelope(raw: &RawResponse, url: &str) -> Result<(Response, String)> {
+    let etag = raw
+        .headers
+        .get(http::header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let resp: Response = match serde_json::from_slice(&raw.body) {
+        Ok(r) => r,
+        Err(e) if raw.status != 200 => {
+            let reason = http::StatusCode::from_u16(raw.status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or_default();
+            let _ = e;
+            return Err(ClientError::Decode(format!(
+                "Failed to fetch http://unix.socket{url}: {} {reason}",
+                raw.status
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if resp.kind == ResponseType::Error {
+        let code = if resp.error_code != 0 {
+            resp.error_code
+        } else {
+            raw.status
+        };
+        return Err(ClientError::Api {
+            code,
+            message: resp.error,
+        });
+    }
+    Ok((resp, etag))
+}
+
+/// Decodes envelope metadata into a typed value.
+pub fn metadata_as<T: DeserializeOwned>(metadata: Value) -> Result<T> {
+    Ok(serde_json::from_value(metadata)?)
+}
+
+fn connect_error(connector: &Connector, method: &str, path: &str, e: &std::io::Error) -> ClientError {
+    let text = match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => {
+            let s = e.to_string();
+            let s = s.split(" (os error").next().unwrap_or_default().to_string();
+            let mut c = s.chars();
+            match c.next() {
+                Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+                None => s,
+            }
+        }
+    };
+    let mut m = method.to_lowercase();
+    if let Some(f) = m.get_mut(0..1) {
+        f.make_ascii_uppercase();
+    }
+    ClientError::Connect {
+        method: m,
+        path: path.to_string(),
+        socket: connector.endpoint(),
+        reason: format!("connect: {text}"),
+    }
+}
