@@ -1,3 +1,53 @@
-//! The `lxc` command-line client.
+//! The `lxc` command-line client: parses the command line as lxc 5.0.2's cobra tree does, expands
+//! aliases, runs one verb (one `cmd_*.rs` file each) and prints `Error: <message>` on failure.
 
-fn main() {}
+mod aliases;
+mod cli;
+mod cmd_alias;
+mod cmd_config;
+mod cmd_info;
+mod cmd_info_resources;
+mod cmd_monitor;
+mod cmd_operation;
+mod cmd_profile;
+mod cmd_profile_device;
+mod cmd_query;
+mod cmd_remote;
+mod cmd_storage;
+mod cmd_version;
+mod config_file;
+mod editor;
+mod global;
+mod kv;
+mod output;
+mod yaml;
+mod yaml_scalar;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let args = match aliases::expand_from_env(&args) {
+        Ok(aliases::Expansion::None) => args,
+        Ok(aliases::Expansion::Args(new)) => new,
+        Ok(aliases::Expansion::External(code)) => return ExitCode::from(code),
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(cli::run(args)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("Error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,3 +1,79 @@
-//! The `lxd` daemon binary.
+//! The `lxd` daemon binary: serves the LXD REST API on a UNIX socket, and offers the
+//! sub-commands `waitready`, `shutdown`, `activateifneeded`, `version` and `init`.
 
-fn main() {}
+mod api;
+mod cmd;
+mod daemon;
+mod events;
+mod facts;
+mod handlers;
+mod logging;
+mod operations;
+mod paths;
+mod secrets;
+mod server;
+mod startup_warnings;
+mod state;
+mod time;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Command line of `lxd`.
+#[derive(Parser)]
+#[command(name = "lxd", version = handlers::server::SERVER_VERSION, about = "The LXD container manager (daemon)")]
+struct Cli {
+    /// The group of users that will be allowed to talk to LXD
+    #[arg(long, global = true)]
+    group: Option<String>,
+    /// Path to the log file
+    #[arg(long, global = true)]
+    logfile: Option<PathBuf>,
+    /// Show all debug messages
+    #[arg(short, long, global = true)]
+    debug: bool,
+    /// Show all information messages
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Wait for LXD to be ready to process requests
+    Waitready(cmd::waitready::Args),
+    /// Tell LXD to shutdown all containers and exit
+    Shutdown(cmd::shutdown::Args),
+    /// Check if LXD should be started
+    Activateifneeded,
+    /// Show the server version
+    Version,
+    /// Configure the LXD daemon
+    Init(cmd::init::Args),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => daemon::run(daemon::Options {
+            group: cli.group,
+            logfile: cli.logfile,
+            debug: cli.debug,
+            verbose: cli.verbose,
+        }),
+        Some(Command::Version) => {
+            println!("{}", handlers::server::SERVER_VERSION);
+            Ok(())
+        }
+        Some(Command::Waitready(args)) => cmd::waitready::run(args),
+        Some(Command::Shutdown(args)) => cmd::shutdown::run(args),
+        Some(Command::Activateifneeded) => cmd::activate::run(),
+        Some(Command::Init(args)) => cmd::init::run(args),
+    };
+    if let Err(e) = result {
+        eprintln!("Error: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -22,7 +22,8 @@ pub struct StoragePool {
     pub description: String,
     pub name: String,
     pub driver: String,
-    #[serde(default)]
+    /// Go marshals an empty list here as `null`.
+    #[serde(default, with = "crate::nullable_list")]
     pub used_by: Vec<String>,
     #[serde(default)]
     pub status: String,

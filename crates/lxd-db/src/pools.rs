@@ -29,6 +29,13 @@ pub fn names(conn: &Connection) -> Result<Vec<String>, DbError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The distinct drivers of existing pools, sorted.
+pub fn drivers(conn: &Connection) -> Result<Vec<String>, DbError> {
+    let mut stmt = conn.prepare_cached("SELECT DISTINCT driver FROM storage_pools ORDER BY driver")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// One pool.
 pub fn get(conn: &Connection, name: &str) -> Result<PoolRow, DbError> {
     let (id, driver, description, status): (i64, String, String, String) = conn

@@ -1,7 +1,5 @@
 //! Server configuration keys (`lxd/cluster/config`, `lxd/node/config`) and their checks.
 
-use thiserror::Error;
-
 use super::values::{is_compression_algorithm, is_expiry, parse_bool, ARCHITECTURES};
 
 /// The kind of value a server key takes.
@@ -101,13 +99,31 @@ pub const SERVER_KEYS: &[ServerKey] = &[
 ];
 
 /// A refused server setting, with LXD's text.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("cannot set '{key}' to '{value}': {reason}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfigError {
     pub key: String,
-    pub value: String,
+    /// The refused value; `None` when the value was not a string at all.
+    pub value: Option<String>,
     pub reason: String,
 }
+
+impl ServerConfigError {
+    /// A value of the wrong JSON type (`type_name` as Go names it, e.g. `float64`).
+    pub fn invalid_type(key: &str, type_name: &str) -> Self {
+        Self { key: key.to_string(), value: None, reason: format!("invalid type {type_name}") }
+    }
+}
+
+impl std::fmt::Display for ServerConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.value {
+            Some(v) => write!(f, "cannot set '{}' to '{}': {}", self.key, v, self.reason),
+            None => write!(f, "cannot set '{}': {}", self.key, self.reason),
+        }
+    }
+}
+
+impl std::error::Error for ServerConfigError {}
 
 /// Look a key up; `user.*` keys are free-form strings.
 pub fn server_key(name: &str) -> Option<ServerKey> {
@@ -126,7 +142,7 @@ pub fn server_key(name: &str) -> Option<ServerKey> {
 pub fn check_server_value(name: &str, value: &str) -> Result<String, ServerConfigError> {
     let fail = |reason: String| ServerConfigError {
         key: name.to_string(),
-        value: value.to_string(),
+        value: Some(value.to_string()),
         reason,
     };
     let key = server_key(name).ok_or_else(|| fail("unknown key".into()))?;

@@ -1,0 +1,159 @@
+//! The clap command tree of `lxc`, cobra-compatible error texts (`unknown command "x" for
+//! "lxc"`, `unknown flag: --x`), argument-count checks that print help, and dispatch.
+
+use anyhow::{anyhow, Result};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::global::{Ctx, GlobalFlags};
+
+/// Command line client for LXD
+#[derive(Debug, Parser)]
+#[command(
+    name = "lxc",
+    disable_version_flag = true,
+    disable_help_subcommand = true,
+    help_template = "Description:\n  {about}\n\nUsage:\n  {usage}\n\n{all-args}"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalFlags,
+    /// Print version number
+    #[arg(long, global = true)]
+    pub version: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The verbs this client implements.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage command aliases
+    Alias(crate::cmd_alias::AliasCmd),
+    /// Manage instance and server configuration options
+    Config(crate::cmd_config::ConfigCmd),
+    /// Show instance or server information
+    Info(crate::cmd_info::InfoCmd),
+    /// Monitor a local or remote LXD server
+    Monitor(crate::cmd_monitor::MonitorCmd),
+    /// List, show and delete background operations
+    Operation(crate::cmd_operation::OperationCmd),
+    /// Manage profiles
+    Profile(crate::cmd_profile::ProfileCmd),
+    /// Send a raw query to LXD
+    Query(crate::cmd_query::QueryCmd),
+    /// Manage the list of remote servers
+    Remote(crate::cmd_remote::RemoteCmd),
+    /// Manage storage pools and volumes
+    Storage(crate::cmd_storage::StorageCmd),
+    /// Show local and remote versions
+    Version(crate::cmd_version::VersionCmd),
+}
+
+/// Maps a clap parse error to cobra's text.
+fn cobra_error(err: &clap::Error, args: &[String]) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let ctx = |k| match err.get(k) {
+        Some(ContextValue::String(s)) => s.clone(),
+        Some(ContextValue::Strings(v)) => v.join(" "),
+        _ => String::new(),
+    };
+    match err.kind() {
+        ErrorKind::InvalidSubcommand => {
+            let bad = ctx(ContextKind::InvalidSubcommand);
+            let mut path = vec!["lxc".to_string()];
+            for a in args.iter().skip(1) {
+                if a == &bad {
+                    break;
+                }
+                if !a.starts_with('-') {
+                    path.push(a.clone());
+                }
+            }
+            format!("unknown command \"{bad}\" for \"{}\"", path.join(" "))
+        }
+        ErrorKind::UnknownArgument => {
+            let arg = ctx(ContextKind::InvalidArg);
+            let arg = arg.split('=').next().unwrap_or_default().to_string();
+            if let Some(short) = arg.strip_prefix('-').filter(|s| !s.starts_with('-')) {
+                let c = short.chars().next().unwrap_or('-');
+                format!("unknown shorthand flag: '{c}' in {arg}")
+            } else {
+                format!("unknown flag: {arg}")
+            }
+        }
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            format!("invalid argument \"{}\" for \"{}\" flag", ctx(ContextKind::InvalidValue), ctx(ContextKind::InvalidArg))
+        }
+        _ => {
+            let text = err.to_string();
+            let line = text.lines().next().unwrap_or_default();
+            line.trim_start_matches("error: ").to_string()
+        }
+    }
+}
+
+/// Prints the help of the command at `path` (e.g. `["profile", "create"]`).
+pub fn print_help(path: &[&str]) {
+    let mut cmd = Cli::command();
+    cmd.build();
+    let mut cur = cmd;
+    for p in path {
+        match cur.find_subcommand(p) {
+            Some(c) => cur = c.clone(),
+            None => break,
+        }
+    }
+    let _ = cur.print_long_help();
+}
+
+/// lxc's `CheckArgs`: wrong count prints help; with no arguments that is not an error.
+/// Returns `Ok(true)` when the command should stop (help shown).
+pub fn check_args(path: &[&str], args: &[String], min: usize, max: Option<usize>) -> Result<bool> {
+    if args.len() < min || max.is_some_and(|m| args.len() > m) {
+        print_help(path);
+        if args.is_empty() {
+            return Ok(true);
+        }
+        return Err(anyhow!("Invalid number of arguments"));
+    }
+    Ok(false)
+}
+
+/// Parses and runs one command line; returns the exit code.
+pub async fn run(args: Vec<String>) -> Result<u8> {
+    let matches = match Cli::command().try_get_matches_from(&args) {
+        Ok(m) => m,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+                let _ = e.print();
+                return Ok(0);
+            }
+            return Err(anyhow!(cobra_error(&e, &args)));
+        }
+    };
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| anyhow!(cobra_error(&e, &args)))?;
+    if cli.version {
+        println!("5.0.2");
+        return Ok(0);
+    }
+    let Some(command) = cli.command else {
+        print_help(&[]);
+        return Ok(0);
+    };
+    let leaf = args.iter().skip(1).rfind(|a| !a.starts_with('-')).cloned().unwrap_or_default();
+    let ctx = Ctx::load(cli.global, &leaf).await?;
+    match command {
+        Command::Alias(c) => c.run(ctx).await,
+        Command::Config(c) => c.run(ctx).await,
+        Command::Info(c) => c.run(ctx).await,
+        Command::Monitor(c) => c.run(ctx).await,
+        Command::Operation(c) => c.run(ctx).await,
+        Command::Profile(c) => c.run(ctx).await,
+        Command::Query(c) => c.run(ctx).await,
+        Command::Remote(c) => c.run(ctx).await,
+        Command::Storage(c) => c.run(ctx).await,
+        Command::Version(c) => c.run(ctx).await,
+    }?;
+    Ok(0)
+}

@@ -1,0 +1,124 @@
+//! `lxc operation list|show|delete`.
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use serde_json::Value;
+
+use crate::cli::{check_args, print_help};
+use crate::cmd_profile::remote_of;
+use crate::global::Ctx;
+use crate::output::render_table;
+use crate::yaml::{sort_maps_at, to_yaml_with_times};
+
+/// List, show and delete background operations
+#[derive(Debug, Args)]
+pub struct OperationCmd {
+    #[command(subcommand)]
+    cmd: Option<OperationSub>,
+}
+
+/// Sub-commands of `lxc operation`.
+#[derive(Debug, Subcommand)]
+enum OperationSub {
+    /// Delete a background operation (will attempt to cancel)
+    #[command(visible_alias = "rm")]
+    Delete { args: Vec<String> },
+    /// List background operations
+    #[command(visible_alias = "ls")]
+    List {
+        args: Vec<String>,
+        /// Format (csv|json|table|yaml|compact)
+        #[arg(short, long, default_value = "table", value_name = "")]
+        format: String,
+    },
+    /// Show details on a background operation
+    Show { args: Vec<String> },
+}
+
+const TIME_KEYS: &[&str] = &["created_at", "updated_at"];
+
+fn op_value(v: &mut Value) {
+    sort_maps_at(v, &["resources", "metadata"]);
+}
+
+/// `2006/01/02 15:04 MST` in local time, as lxc prints timestamps.
+pub fn lxc_time(rfc3339: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(t) => t
+            .with_timezone(&chrono::Local)
+            .format("%Y/%m/%d %H:%M %Z")
+            .to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "YES" } else { "NO" }.to_string()
+}
+
+impl OperationCmd {
+    pub async fn run(self, ctx: Ctx) -> Result<()> {
+        let Some(cmd) = self.cmd else {
+            print_help(&["operation"]);
+            return Ok(());
+        };
+        match cmd {
+            OperationSub::List { args, format } => {
+                if check_args(&["operation", "list"], &args, 0, Some(1))? {
+                    return Ok(());
+                }
+                let remote = remote_of(&ctx, args.first().map(String::as_str).unwrap_or(""))?;
+                let client = ctx.connect(&remote).await?;
+                let (by_status, _) = client
+                    .get_struct::<serde_json::Map<String, Value>>("/1.0/operations?recursion=1")
+                    .await?;
+                let mut ops: Vec<Value> = by_status
+                    .values()
+                    .filter_map(Value::as_array)
+                    .flatten()
+                    .cloned()
+                    .collect();
+                let rows: Vec<Vec<String>> = ops
+                    .iter()
+                    .map(|o| {
+                        let s = |k: &str| o[k].as_str().unwrap_or_default().to_string();
+                        vec![
+                            s("id"),
+                            s("class").to_uppercase(),
+                            s("description"),
+                            s("status").to_uppercase(),
+                            yes_no(o["may_cancel"].as_bool().unwrap_or_default()),
+                            lxc_time(&s("created_at")),
+                        ]
+                    })
+                    .collect();
+                ops.iter_mut().for_each(op_value);
+                let header = ["ID", "TYPE", "DESCRIPTION", "STATUS", "CANCELABLE", "CREATED"];
+                render_table(&format, &header, &rows, &Value::Array(ops))
+            }
+            OperationSub::Show { args } => {
+                if check_args(&["operation", "show"], &args, 1, Some(1))? {
+                    return Ok(());
+                }
+                let (client, id) = ctx.resource(&args[0]).await?;
+                let (mut op, _) = client
+                    .get_struct::<Value>(&format!("/1.0/operations/{id}"))
+                    .await?;
+                op_value(&mut op);
+                print!("{}", to_yaml_with_times(&op, TIME_KEYS));
+                Ok(())
+            }
+            OperationSub::Delete { args } => {
+                if check_args(&["operation", "delete"], &args, 1, Some(1))? {
+                    return Ok(());
+                }
+                let (client, id) = ctx.resource(&args[0]).await?;
+                client.delete_operation(&id).await?;
+                if !ctx.flags.quiet {
+                    println!("Operation {id} deleted");
+                }
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! `lxc remote list|switch|get-default|rename|remove` (and `add` for `unix://` addresses; HTTPS
+//! remotes come with TLS support).
+
+use anyhow::{anyhow, bail, Result};
+use clap::{Args, Subcommand};
+use serde_json::{json, Map, Value};
+
+use crate::cli::{check_args, print_help};
+use crate::config_file::Remote;
+use crate::global::Ctx;
+use crate::output::{render_table, sort_by_name};
+use crate::yaml::go_key_cmp;
+
+/// Manage the list of remote servers
+#[derive(Debug, Args)]
+pub struct RemoteCmd {
+    #[command(subcommand)]
+    cmd: Option<RemoteSub>,
+}
+
+/// Sub-commands of `lxc remote`.
+#[derive(Debug, Subcommand)]
+enum RemoteSub {
+    /// Add new remote servers
+    Add {
+        args: Vec<String>,
+        /// Server protocol (lxd or simplestreams)
+        #[arg(long, value_name = "")]
+        protocol: Option<String>,
+        /// Public image server
+        #[arg(long)]
+        public: bool,
+    },
+    /// Show the default remote
+    GetDefault { args: Vec<String> },
+    /// List the available remotes
+    #[command(visible_alias = "ls")]
+    List {
+        args: Vec<String>,
+        /// Format (csv|json|table|yaml|compact)
+        #[arg(short, long, default_value = "table", value_name = "")]
+        format: String,
+    },
+    /// Remove remotes
+    #[command(visible_alias = "rm")]
+    Remove { args: Vec<String> },
+    /// Rename remotes
+    #[command(visible_alias = "mv")]
+    Rename { args: Vec<String> },
+    /// Switch the default remote
+    Switch { args: Vec<String> },
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "YES" } else { "NO" }.to_string()
+}
+
+fn remote_row(name: &str, r: &Remote, default: &str) -> Vec<String> {
+    let protocol = if r.protocol.is_empty() { "lxd" } else { &r.protocol };
+    let mut auth = if !r.auth_type.is_empty() {
+        r.auth_type.clone()
+    } else if r.addr.starts_with("unix:") {
+        "file access".into()
+    } else if protocol == "simplestreams" {
+        "none".into()
+    } else {
+        "tls".into()
+    };
+    if auth == "candid" && !r.domain.is_empty() {
+        auth = format!("{auth} ({})", r.domain);
+    }
+    let shown = if name == default { format!("{name} (current)") } else { name.to_string() };
+    vec![
+        shown,
+        r.addr.clone(),
+        protocol.to_string(),
+        auth,
+        yes_no(r.public),
+        yes_no(r.is_static),
+        yes_no(r.global),
+    ]
+}
+
+fn remote_json(r: &Remote) -> Value {
+    json!({"Addr": r.addr, "AuthType": r.auth_type, "Domain": r.domain, "Project": r.project,
+        "Protocol": r.protocol, "Public": r.public, "Global": r.global, "Static": r.is_static})
+}
+
+impl RemoteCmd {
+    pub async fn run(self, mut ctx: Ctx) -> Result<()> {
+        let Some(cmd) = self.cmd else {
+            print_help(&["remote"]);
+            return Ok(());
+        };
+        match cmd {
+            RemoteSub::List { args, format } => {
+                if check_args(&["remote", "list"], &args, 0, Some(0))? && !args.is_empty() {
+                    return Ok(());
+                }
+                let conf = &ctx.conf;
+                let mut rows: Vec<Vec<String>> = conf
+                    .remotes
+                    .iter()
+                    .map(|(n, r)| remote_row(n, r, &conf.default_remote))
+                    .collect();
+                sort_by_name(&mut rows);
+                let mut names: Vec<&String> = conf.remotes.keys().collect();
+                names.sort_by(|a, b| go_key_cmp(a, b));
+                let raw: Map<String, Value> = names
+                    .into_iter()
+                    .map(|n| (n.clone(), remote_json(&conf.remotes[n])))
+                    .collect();
+                let header = ["NAME", "URL", "PROTOCOL", "AUTH TYPE", "PUBLIC", "STATIC", "GLOBAL"];
+                render_table(&format, &header, &rows, &Value::Object(raw))
+            }
+            RemoteSub::GetDefault { args } => {
+                if check_args(&["remote", "get-default"], &args, 0, Some(0))? && !args.is_empty() {
+                    return Ok(());
+                }
+                println!("{}", ctx.conf.default_remote);
+                Ok(())
+            }
+            RemoteSub::Switch { args } => {
+                if check_args(&["remote", "switch"], &args, 1, Some(1))? {
+                    return Ok(());
+                }
+                let name = &args[0];
+                if !ctx.conf.remotes.contains_key(name) {
+                    bail!("Remote {name} doesn't exist");
+                }
+                ctx.conf.default_remote = name.clone();
+                ctx.save_conf()
+            }
+            RemoteSub::Rename { args } => {
+                if check_args(&["remote", "rename"], &args, 2, Some(2))? {
+                    return Ok(());
+                }
+                let (old, new) = (&args[0], &args[1]);
+                let r = ctx
+                    .conf
+                    .remotes
+                    .get(old)
+                    .cloned()
+                    .ok_or_else(|| anyhow!("Remote {old} doesn't exist"))?;
+                if r.is_static {
+                    bail!("Remote {old} is static and cannot be modified");
+                }
+                if ctx.conf.remotes.contains_key(new) {
+                    bail!("Remote {new} already exists");
+                }
+                let certs = ctx.conf.dir.join("servercerts");
+                let _ = std::fs::rename(certs.join(format!("{old}.crt")), certs.join(format!("{new}.crt")));
+                ctx.conf.remotes.remove(old);
+                ctx.conf.remotes.insert(new.clone(), r);
+                if &ctx.conf.default_remote == old {
+                    ctx.conf.default_remote = new.clone();
+                }
+                ctx.save_conf()
+            }
+            RemoteSub::Remove { args } => {
+                if check_args(&["remote", "remove"], &args, 1, Some(1))? {
+                    return Ok(());
+                }
+                let name = &args[0];
+                let r = ctx
+                    .conf
+                    .remotes
+                    .get(name)
+                    .ok_or_else(|| anyhow!("Remote {name} doesn't exist"))?;
+                if r.is_static {
+                    bail!("Remote {name} is static and cannot be modified");
+                }
+                if r.global {
+                    bail!("Remote {name} is global and cannot be removed");
+                }
+                if &ctx.conf.default_remote == name {
+                    bail!("Can't remove the default remote");
+                }
+                ctx.conf.remotes.remove(name);
+                let _ = std::fs::remove_file(ctx.conf.dir.join("servercerts").join(format!("{name}.crt")));
+                ctx.save_conf()
+            }
+            RemoteSub::Add { args, protocol, public } => {
+                if check_args(&["remote", "add"], &args, 1, Some(2))? {
+                    return Ok(());
+                }
+                let name = &args[0];
+                let addr = args.get(1).unwrap_or(name);
+                if ctx.conf.remotes.contains_key(name) {
+                    bail!("Remote {name} exists as <{}>", ctx.conf.remotes[name].addr);
+                }
+                if !addr.starts_with("unix:") {
+                    bail!("Adding HTTPS remotes is not supported by this client yet: {addr}");
+                }
+                let remote = Remote {
+                    addr: addr.clone(),
+                    protocol: protocol.unwrap_or_default(),
+                    public,
+                    ..Remote::default()
+                };
+                ctx.conf.remotes.insert(name.clone(), remote);
+                ctx.save_conf()
+            }
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! The client configuration `config.yml` (in `$LXD_CONF`, else `~/.config/lxc`), loaded and
+//! saved exactly as lxc 5.0.2's `lxc/config` package does: static remotes are always present
+//! but never written, `default-remote`, `remotes` and `aliases` are written in that order.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Result};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::yaml::{go_key_cmp, to_yaml};
+
+/// One remote server.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Remote {
+    #[serde(default)]
+    pub addr: String,
+    #[serde(default)]
+    pub auth_type: String,
+    #[serde(default)]
+    pub domain: String,
+    #[serde(default)]
+    pub project: String,
+    #[serde(default)]
+    pub protocol: String,
+    #[serde(default)]
+    pub public: bool,
+    #[serde(skip)]
+    pub global: bool,
+    #[serde(skip)]
+    pub is_static: bool,
+}
+
+impl Remote {
+    fn new(addr: &str, is_static: bool, public: bool, protocol: &str) -> Self {
+        Self {
+            addr: addr.into(),
+            is_static,
+            public,
+            protocol: protocol.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// The whole client configuration.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Config {
+    pub default_remote: String,
+    pub remotes: BTreeMap<String, Remote>,
+    pub aliases: BTreeMap<String, String>,
+    /// Directory holding config.yml, certificates and servercerts/.
+    pub dir: PathBuf,
+}
+
+#[derive(Deserialize, Default)]
+struct RawConfig {
+    #[serde(rename = "default-remote", default)]
+    default_remote: String,
+    #[serde(default)]
+    remotes: Option<BTreeMap<String, Remote>>,
+    #[serde(default)]
+    aliases: Option<BTreeMap<String, String>>,
+}
+
+/// Remotes every client has and cannot change.
+pub fn static_remotes() -> BTreeMap<String, Remote> {
+    BTreeMap::from([
+        ("local".into(), Remote::new("unix://", true, false, "")),
+        (
+            "ubuntu".into(),
+            Remote::new("https://cloud-images.ubuntu.com/releases", true, true, "simplestreams"),
+        ),
+        (
+            "ubuntu-daily".into(),
+            Remote::new("https://cloud-images.ubuntu.com/daily", true, true, "simplestreams"),
+        ),
+    ])
+}
+
+fn images_remote() -> Remote {
+    Remote::new("https://images.linuxcontainers.org", false, true, "simplestreams")
+}
+
+/// The directory of the client configuration.
+pub fn config_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("LXD_CONF").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    let home = std::env::var_os("HOME").unwrap_or_default();
+    Path::new(&home).join(".config").join("lxc")
+}
+
+impl Config {
+    /// The configuration used when no config.yml exists.
+    pub fn with_defaults(dir: PathBuf) -> Self {
+        let mut remotes = static_remotes();
+        remotes.insert("images".into(), images_remote());
+        Self {
+            default_remote: "local".into(),
+            remotes,
+            aliases: BTreeMap::new(),
+            dir,
+        }
+    }
+
+    /// Parses config.yml text; `dir` is where it lives.
+    pub fn parse(text: &str, dir: PathBuf) -> Result<Self> {
+        let raw: RawConfig = if text.trim().is_empty() {
+            RawConfig::default()
+        } else {
+            yaml_serde::from_str(text)
+                .map_err(|e| anyhow!("Unable to decode the configuration: {e}"))?
+        };
+        let mut remotes = raw.remotes.unwrap_or_default();
+        for r in remotes.values_mut() {
+            if !r.public && r.auth_type.is_empty() {
+                r.auth_type = "tls".into();
+            }
+        }
+        for (name, mut r) in static_remotes() {
+            if let Some(old) = remotes.get(&name) {
+                r.project = old.project.clone();
+            }
+            remotes.insert(name, r);
+        }
+        Ok(Self {
+            default_remote: raw.default_remote,
+            remotes,
+            aliases: raw.aliases.unwrap_or_default(),
+            dir,
+        })
+    }
+
+    /// Loads `dir/config.yml`.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let path = dir.join("config.yml");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| anyhow!("Unable to read the configuration file: {e}"))?;
+        Self::parse(&text, dir.to_path_buf())
+    }
+
+    /// The YAML that lxc writes for this configuration.
+    pub fn to_yaml(&self) -> String {
+        let mut remotes: Vec<(&String, &Remote)> = self
+            .remotes
+            .iter()
+            .filter(|(name, r)| !r.global && (name.as_str() == "local" || !r.is_static))
+            .collect();
+        remotes.sort_by(|a, b| go_key_cmp(a.0, b.0));
+        let mut rmap = Map::new();
+        for (name, r) in remotes {
+            let mut m = Map::new();
+            m.insert("addr".into(), json!(r.addr));
+            for (k, v) in [
+                ("auth_type", &r.auth_type),
+                ("domain", &r.domain),
+                ("project", &r.project),
+                ("protocol", &r.protocol),
+            ] {
+                if !v.is_empty() {
+                    m.insert(k.into(), json!(v));
+                }
+            }
+            m.insert("public".into(), json!(r.public));
+            rmap.insert(name.clone(), Value::Object(m));
+        }
+        let mut aliases: Vec<(&String, &String)> = self.aliases.iter().collect();
+        aliases.sort_by(|a, b| go_key_cmp(a.0, b.0));
+        let amap: Map<String, Value> = aliases
+            .into_iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
+        let doc = json!({
+            "default-remote": self.default_remote,
+            "remotes": rmap,
+            "aliases": amap,
+        });
+        to_yaml(&doc)
+    }
+
+    /// Writes `dir/config.yml`.
+    pub fn save(&self) -> Result<()> {
+        let path = self.dir.join("config.yml");
+        std::fs::write(&path, self.to_yaml())
+            .map_err(|e| anyhow!("Unable to create the configuration file: {e}"))
+    }
+
+    /// Splits `[<remote>:]<name>` into the remote and the rest.
+    pub fn parse_remote(&self, raw: &str) -> Result<(String, String)> {
+        match raw.split_once(':') {
+            None => Ok((self.default_remote.clone(), raw.to_string())),
+            Some((remote, rest)) => {
+                if !self.remotes.contains_key(remote) {
+                    if raw.contains('/') && remote.contains('/') {
+                        return Ok((self.default_remote.clone(), raw.to_string()));
+                    }
+                    return Err(anyhow!("The remote \"{remote}\" doesn't exist"));
+                }
+                Ok((remote.to_string(), rest.to_string()))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEFAULT_FILE: &str = "default-remote: local\nremotes:\n  images:\n    addr: https://images.linuxcontainers.org\n    protocol: simplestreams\n    public: true\n  local:\n    addr: unix://\n    public: false\naliases: {}\n";
+
+    #[test]
+    fn config_defaults_save_matches_lxc_first_run_file() {
+        assert_eq!(Config::with_defaults(PathBuf::new()).to_yaml(), DEFAULT_FILE);
+    }
+
+    #[test]
+    fn config_round_trip_keeps_text() {
+        let c = Config::parse(DEFAULT_FILE, PathBuf::new()).unwrap();
+        assert_eq!(c.to_yaml(), DEFAULT_FILE);
+        assert_eq!(c.remotes.len(), 4);
+    }
+
+    #[test]
+    fn config_aliases_round_trip() {
+        let text = DEFAULT_FILE.replace("aliases: {}\n", "aliases:\n  ll: list -c n\n");
+        let c = Config::parse(&text, PathBuf::new()).unwrap();
+        assert_eq!(c.aliases["ll"], "list -c n");
+        assert_eq!(c.to_yaml(), text);
+    }
+
+    #[test]
+    fn parse_remote_unknown_remote_errors() {
+        let c = Config::with_defaults(PathBuf::new());
+        let e = c.parse_remote("nope:x").unwrap_err();
+        assert_eq!(e.to_string(), "The remote \"nope\" doesn't exist");
+        assert_eq!(c.parse_remote("p1").unwrap(), ("local".into(), "p1".into()));
+    }
+}

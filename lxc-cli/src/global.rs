@@ -1,0 +1,130 @@
+//! Global state of one `lxc` run: the parsed global flags, the client configuration, the
+//! first-run greeting and connecting to a remote.
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail, Result};
+use lxd_client::transport::{lxd_dir, unix_socket_from_addr};
+use lxd_client::{Client, Connector};
+
+use crate::config_file::{config_dir, Config};
+
+/// Flags every command accepts.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct GlobalFlags {
+    /// Override the source project
+    #[arg(long, global = true, value_name = "")]
+    pub project: Option<String>,
+    /// Force using the local unix socket
+    #[arg(long, global = true)]
+    pub force_local: bool,
+    /// Show all debug messages
+    #[arg(long, global = true)]
+    pub debug: bool,
+    /// Show all information messages
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Don't show progress information
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Use with help or --help to view sub-commands
+    #[arg(long, global = true)]
+    pub sub_commands: bool,
+}
+
+/// Everything a command needs.
+pub struct Ctx {
+    pub flags: GlobalFlags,
+    pub conf: Config,
+    pub conf_path: PathBuf,
+}
+
+impl Ctx {
+    /// Loads the configuration as lxc's `PreRun` does, greeting first-time users.
+    pub async fn load(flags: GlobalFlags, leaf: &str) -> Result<Self> {
+        let dir = config_dir();
+        let conf_path = dir.join("config.yml");
+        let conf = if flags.force_local {
+            Config::with_defaults(PathBuf::new())
+        } else if conf_path.exists() {
+            Config::load(&dir)?
+        } else {
+            Config::with_defaults(dir.clone())
+        };
+        let ctx = Self {
+            flags,
+            conf,
+            conf_path,
+        };
+        if !ctx.flags.force_local && lxd_dir().exists() && !ctx.conf_path.exists() {
+            ctx.first_run(&dir, leaf).await?;
+        }
+        Ok(ctx)
+    }
+
+    async fn first_run(&self, dir: &std::path::Path, leaf: &str) -> Result<()> {
+        std::fs::create_dir_all(dir)?;
+        set_mode(dir, 0o750);
+        self.conf.save()?;
+        let client = Client::local();
+        let initialised = match client.get_server().await {
+            Ok((server, _)) => !server.environment.storage.is_empty(),
+            Err(_) => false,
+        };
+        let mut flush = false;
+        if !initialised {
+            eprintln!("If this is your first time running LXD on this machine, you should also run: lxd init");
+            flush = true;
+        }
+        if leaf != "init" && leaf != "launch" {
+            eprintln!("To start your first container, try: lxc launch ubuntu:22.04");
+            eprintln!("Or for a virtual machine: lxc launch ubuntu:22.04 --vm");
+            flush = true;
+        }
+        if flush {
+            eprintln!();
+        }
+        Ok(())
+    }
+
+    /// Connects to `remote` as an instance server (lxc's `GetInstanceServer`).
+    pub async fn connect(&self, remote: &str) -> Result<Client> {
+        let r = self
+            .conf
+            .remotes
+            .get(remote)
+            .ok_or_else(|| anyhow!("The remote \"{remote}\" doesn't exist"))?;
+        if r.public || r.protocol == "simplestreams" {
+            bail!("The remote isn't a private LXD server");
+        }
+        if !r.addr.starts_with("unix:") {
+            bail!("Remote {remote} uses HTTPS, which this client does not support yet");
+        }
+        let mut client = Client::new(Connector::Unix(unix_socket_from_addr(&r.addr)));
+        if !r.project.is_empty() && r.project != "default" {
+            client = client.with_project(&r.project);
+        }
+        if let Some(p) = self.flags.project.as_deref().filter(|p| !p.is_empty()) {
+            client = client.with_project(p);
+        }
+        // The Go client checks the connection with GET /1.0 as it connects.
+        client.get_server_raw().await?;
+        Ok(client)
+    }
+
+    /// Parses `[<remote>:]<name>` and connects to the remote.
+    pub async fn resource(&self, raw: &str) -> Result<(Client, String)> {
+        let (remote, name) = self.conf.parse_remote(raw)?;
+        Ok((self.connect(&remote).await?, name))
+    }
+
+    /// Saves the configuration back to config.yml.
+    pub fn save_conf(&self) -> Result<()> {
+        self.conf.save()
+    }
+}
+
+fn set_mode(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+}

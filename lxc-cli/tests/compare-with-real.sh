@@ -1,0 +1,96 @@
+#!/bin/bash
+# Runs the same lxc commands with two clients against one daemon and diffs stdout, stderr and
+# exit codes. Usage: LXD_DIR=/path compare-with-real.sh /usr/bin/lxc ./target/debug/lxc
+# Each client gets its own LXD_CONF. Exit status 1 when any command differs.
+set -u
+A=${1:?reference lxc}; B=${2:?lxc under test}
+: "${LXD_DIR:?set LXD_DIR to the daemon directory}"
+W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
+mkdir -p "$W/conf-a" "$W/conf-b"
+fails=0
+run() { # run <stdin-file|-> args...
+  local in=$1; shift
+  for side in a b; do
+    local bin=$A; [ $side = b ] && bin=$B
+    if [ "$in" = - ]; then
+      LXD_CONF=$W/conf-$side "$bin" "$@" >"$W/$side.out" 2>"$W/$side.err" </dev/null
+    else
+      LXD_CONF=$W/conf-$side "$bin" "$@" >"$W/$side.out" 2>"$W/$side.err" <"$in"
+    fi
+    echo "[exit $?]" >>"$W/$side.out"
+  done
+  if ! diff -u "$W/a.out" "$W/b.out" >"$W/d" || ! diff -u "$W/a.err" "$W/b.err" >>"$W/d"; then
+    echo "DIFF: lxc $*"; cat "$W/d"; fails=$((fails+1))
+  else
+    echo "same: lxc $*"
+  fi
+}
+printf 'config:\n  user.a: "1"\ndescription: edited\ndevices: {}\n' >"$W/edit.yaml"
+# Prime both configs (first-run greeting goes to stderr and is compared too).
+run - version
+run - info
+run - profile list
+run - profile list --format csv
+run - profile list --format json
+run - profile list --format yaml
+run - profile list --format compact
+run - profile show default
+run - profile create cmp1
+run - profile create cmp1
+run - profile set cmp1 limits.memory 256MB
+run - profile set cmp1 user.x=1 user.y=2
+run - profile set cmp1 bad
+run - profile get cmp1 limits.memory
+run - profile get cmp1 user.missing
+run - profile unset cmp1 user.y
+run - profile device add cmp1 root disk path=/ pool=default
+run - profile device list cmp1
+run - profile device show cmp1
+run - profile device get cmp1 root path
+run - profile device set cmp1 root size=1GB
+run - profile device unset cmp1 root size
+run - profile show cmp1
+run - profile device remove cmp1 root
+run "$W/edit.yaml" profile edit cmp1
+run - profile show cmp1
+run - profile copy cmp1 cmp2
+run - profile rename cmp2 cmp3
+run - profile delete cmp3
+run - profile rename cmp1 cmp2
+run - profile delete cmp2
+run - profile delete default
+run - profile show nope
+run - profile get default
+run - profile create
+run - profile bogus
+run - bogus
+run - profile list --bogus
+run - config set user.cmp value1
+run - config get user.cmp
+run - config show
+run - config unset user.cmp
+run - config set core.nonsense 1
+run - config set user.cmp
+run - storage list
+run - storage list --format csv
+run - storage list --format yaml
+run - storage show nope
+run - operation list
+run - operation show nope
+run - query /1.0/profiles
+run - query --raw /1.0/profiles/default
+run - query /1.0/nope
+run - query nope
+run - remote list
+run - remote list --format csv
+run - remote get-default
+run - remote switch nope
+run - remote rename local x
+run - alias list
+run - alias add ll "profile list"
+run - alias list
+run - ll --format csv
+run - alias rename ll l2
+run - alias remove l2
+run - alias remove l2
+exit $((fails > 0))

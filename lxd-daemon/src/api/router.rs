@@ -1,0 +1,131 @@
+//! The route table: every endpoint the daemon serves, and LXD's answers for the rest.
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, put};
+use axum::Router;
+
+use super::error::ApiError;
+use super::extract::MAX_JSON_BODY;
+use crate::handlers::{
+    events, internal, operations, profiles, projects, resources, root, server, storage_pools,
+    warnings,
+};
+use crate::state::AppState;
+
+/// Every `(method, path)` the router serves, in OpenAPI path syntax; the spec test checks
+/// `api-spec/rest-api.yaml` against this list in both directions.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("get", "/"),
+    ("get", "/1.0"),
+    ("put", "/1.0"),
+    ("patch", "/1.0"),
+    ("get", "/1.0/events"),
+    ("get", "/1.0/operations"),
+    ("get", "/1.0/operations/{id}"),
+    ("delete", "/1.0/operations/{id}"),
+    ("get", "/1.0/operations/{id}/wait"),
+    ("get", "/1.0/operations/{id}/websocket"),
+    ("get", "/1.0/profiles"),
+    ("post", "/1.0/profiles"),
+    ("get", "/1.0/profiles/{name}"),
+    ("put", "/1.0/profiles/{name}"),
+    ("patch", "/1.0/profiles/{name}"),
+    ("post", "/1.0/profiles/{name}"),
+    ("delete", "/1.0/profiles/{name}"),
+    ("get", "/1.0/projects"),
+    ("post", "/1.0/projects"),
+    ("get", "/1.0/projects/{name}"),
+    ("put", "/1.0/projects/{name}"),
+    ("patch", "/1.0/projects/{name}"),
+    ("post", "/1.0/projects/{name}"),
+    ("delete", "/1.0/projects/{name}"),
+    ("get", "/1.0/resources"),
+    ("get", "/1.0/storage-pools"),
+    ("post", "/1.0/storage-pools"),
+    ("get", "/1.0/storage-pools/{name}"),
+    ("put", "/1.0/storage-pools/{name}"),
+    ("patch", "/1.0/storage-pools/{name}"),
+    ("delete", "/1.0/storage-pools/{name}"),
+    ("get", "/1.0/storage-pools/{name}/resources"),
+    ("get", "/1.0/warnings"),
+    ("get", "/1.0/warnings/{uuid}"),
+    ("put", "/1.0/warnings/{uuid}"),
+    ("patch", "/1.0/warnings/{uuid}"),
+    ("delete", "/1.0/warnings/{uuid}"),
+    ("get", "/internal/ready"),
+    ("put", "/internal/shutdown"),
+];
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("not found")
+}
+
+async fn not_implemented() -> ApiError {
+    ApiError::not_implemented()
+}
+
+/// The full API router over `state`.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(root::get_root))
+        .route(
+            "/1.0",
+            get(server::get_server).put(server::put_server).patch(server::patch_server),
+        )
+        .route("/1.0/events", get(events::get_events))
+        .route("/1.0/operations", get(operations::get_operations))
+        .route(
+            "/1.0/operations/{id}",
+            get(operations::get_operation).delete(operations::delete_operation),
+        )
+        .route("/1.0/operations/{id}/wait", get(operations::get_operation_wait))
+        .route("/1.0/operations/{id}/websocket", get(operations::get_operation_websocket))
+        .route("/1.0/profiles", get(profiles::get_profiles).post(profiles::post_profiles))
+        .route(
+            "/1.0/profiles/{name}",
+            get(profiles::get_profile)
+                .put(profiles::put_profile)
+                .patch(profiles::patch_profile)
+                .post(profiles::post_profile)
+                .delete(profiles::delete_profile),
+        )
+        .route("/1.0/projects", get(projects::get_projects).post(projects::post_projects))
+        .route(
+            "/1.0/projects/{name}",
+            get(projects::get_project)
+                .put(projects::put_project)
+                .patch(projects::patch_project)
+                .post(projects::post_project)
+                .delete(projects::delete_project),
+        )
+        .route("/1.0/resources", get(resources::get_resources))
+        .route(
+            "/1.0/storage-pools",
+            get(storage_pools::get_storage_pools).post(storage_pools::post_storage_pools),
+        )
+        .route(
+            "/1.0/storage-pools/{name}",
+            get(storage_pools::get_storage_pool)
+                .put(storage_pools::put_storage_pool)
+                .patch(storage_pools::patch_storage_pool)
+                .delete(storage_pools::delete_storage_pool),
+        )
+        .route(
+            "/1.0/storage-pools/{name}/resources",
+            get(storage_pools::get_storage_pool_resources),
+        )
+        .route("/1.0/warnings", get(warnings::get_warnings))
+        .route(
+            "/1.0/warnings/{uuid}",
+            get(warnings::get_warning)
+                .put(warnings::put_warning)
+                .patch(warnings::put_warning)
+                .delete(warnings::delete_warning),
+        )
+        .route("/internal/ready", get(internal::get_ready))
+        .route("/internal/shutdown", put(internal::put_shutdown))
+        .fallback(not_found)
+        .method_not_allowed_fallback(not_implemented)
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        .with_state(state)
+}
