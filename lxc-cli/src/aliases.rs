@@ -165,7 +165,9 @@ mod tests {
     #[test]
     fn expand_numbered_args_are_substituted_and_omitted() {
         let aliases = BTreeMap::from([("g".to_string(), "profile get @ARG1@ @ARG2@".to_string())]);
-        let got = expand(&aliases, &s(&["lxc", "g", "p", "k"])).unwrap().unwrap();
+        let got = expand(&aliases, &s(&["lxc", "g", "p", "k"]))
+            .unwrap()
+            .unwrap();
         assert_eq!(got, s(&["lxc", "profile", "get", "p", "k"]));
     }
 

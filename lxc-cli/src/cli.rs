@@ -82,7 +82,11 @@ fn cobra_error(err: &clap::Error, args: &[String]) -> String {
             }
         }
         ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
-            format!("invalid argument \"{}\" for \"{}\" flag", ctx(ContextKind::InvalidValue), ctx(ContextKind::InvalidArg))
+            format!(
+                "invalid argument \"{}\" for \"{}\" flag",
+                ctx(ContextKind::InvalidValue),
+                ctx(ContextKind::InvalidArg)
+            )
         }
         _ => {
             let text = err.to_string();
@@ -125,7 +129,10 @@ pub async fn run(args: Vec<String>) -> Result<u8> {
         Ok(m) => m,
         Err(e) => {
             use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
                 let _ = e.print();
                 return Ok(0);
             }
@@ -141,7 +148,12 @@ pub async fn run(args: Vec<String>) -> Result<u8> {
         print_help(&[]);
         return Ok(0);
     };
-    let leaf = args.iter().skip(1).rfind(|a| !a.starts_with('-')).cloned().unwrap_or_default();
+    let leaf = args
+        .iter()
+        .skip(1)
+        .rfind(|a| !a.starts_with('-'))
+        .cloned()
+        .unwrap_or_default();
     let ctx = Ctx::load(cli.global, &leaf).await?;
     match command {
         Command::Alias(c) => c.run(ctx).await,

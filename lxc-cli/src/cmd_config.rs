@@ -83,7 +83,10 @@ fn value_text(v: Option<&Value>) -> String {
 }
 
 fn instance_path(name: &str) -> String {
-    format!("/1.0/instances/{}", lxd_client::websocket::escape_path(name))
+    format!(
+        "/1.0/instances/{}",
+        lxd_client::websocket::escape_path(name)
+    )
 }
 
 /// The instance's writable YAML (lxc's `InstancePut` plus description).
@@ -111,9 +114,7 @@ impl ConfigCmd {
         match cmd {
             ConfigSub::Show { args, expanded } => {
                 if check_args(&["config", "show"], &args, 0, Some(1))? {
-                    if !args.is_empty() {
-                        return Ok(());
-                    }
+                    return Ok(());
                 }
                 let t = target(&ctx, args.first().map(String::as_str)).await?;
                 if t.instance.is_empty() {
@@ -126,7 +127,10 @@ impl ConfigCmd {
                     print!("{}", to_yaml(&v));
                     return Ok(());
                 }
-                let (inst, _) = t.client.get_struct::<Value>(&instance_path(&t.instance)).await?;
+                let (inst, _) = t
+                    .client
+                    .get_struct::<Value>(&instance_path(&t.instance))
+                    .await?;
                 print!("{}", to_yaml(&instance_put(&inst, expanded)));
                 Ok(())
             }
@@ -144,8 +148,15 @@ impl ConfigCmd {
                     println!("{}", value_text(server["config"].get(key)));
                     return Ok(());
                 }
-                let (inst, _) = t.client.get_struct::<Value>(&instance_path(&t.instance)).await?;
-                let field = if expanded { "expanded_config" } else { "config" };
+                let (inst, _) = t
+                    .client
+                    .get_struct::<Value>(&instance_path(&t.instance))
+                    .await?;
+                let field = if expanded {
+                    "expanded_config"
+                } else {
+                    "config"
+                };
                 println!("{}", value_text(inst[field].get(key)));
                 Ok(())
             }
@@ -163,7 +174,12 @@ impl ConfigCmd {
                     (Some(args[0].as_str()), &args[1..])
                 };
                 let keys = crate::kv::parse_key_values(kv)?;
-                set_keys(&ctx, remote_arg, keys.into_iter().map(|(k, v)| (k, Some(v))).collect()).await
+                set_keys(
+                    &ctx,
+                    remote_arg,
+                    keys.into_iter().map(|(k, v)| (k, Some(v))).collect(),
+                )
+                .await
             }
             ConfigSub::Unset { args } => {
                 if check_args(&["config", "unset"], &args, 1, Some(2))? {
@@ -200,8 +216,10 @@ impl ConfigCmd {
                     return apply(crate::editor::read_stdin()?, String::new()).await;
                 }
                 let (_, etag) = t.client.query("GET", &path, None, None).await?;
-                crate::editor::edit_loop(EDIT_HELP, &to_yaml(&current), |text| apply(text, etag.clone()))
-                    .await
+                crate::editor::edit_loop(EDIT_HELP, &to_yaml(&current), |text| {
+                    apply(text, etag.clone())
+                })
+                .await
             }
         }
     }
@@ -212,12 +230,15 @@ async fn set_keys(ctx: &Ctx, raw: Option<&str>, keys: Vec<(String, Option<String
     let t = target(ctx, raw).await?;
     if t.instance.is_empty() {
         let (server, etag) = t.client.get_server_raw().await?;
-        let mut config: Map<String, Value> = server["config"].as_object().cloned().unwrap_or_default();
+        let mut config: Map<String, Value> =
+            server["config"].as_object().cloned().unwrap_or_default();
         for (k, v) in keys {
             config.insert(k, json!(v.unwrap_or_default()));
         }
         let body = json!({ "config": config });
-        t.client.query("PUT", "/1.0", Some(&body), Some(&etag)).await?;
+        t.client
+            .query("PUT", "/1.0", Some(&body), Some(&etag))
+            .await?;
         return Ok(());
     }
     let path = instance_path(&t.instance);
@@ -232,6 +253,8 @@ async fn set_keys(ctx: &Ctx, raw: Option<&str>, keys: Vec<(String, Option<String
             };
         }
     }
-    t.client.query("PUT", &path, Some(&put), Some(&etag)).await?;
+    t.client
+        .query("PUT", &path, Some(&put), Some(&etag))
+        .await?;
     Ok(())
 }

@@ -28,7 +28,11 @@ pub struct InfoCmd {
 pub fn server_value(mut v: Value) -> Value {
     sort_maps_at(
         &mut v,
-        &["config", "environment.kernel_features", "environment.lxc_features"],
+        &[
+            "config",
+            "environment.kernel_features",
+            "environment.lxc_features",
+        ],
     );
     // ServerStorageDriverInfo has no yaml tags: yaml.v2 lower-cases its Go field names.
     if let Some(drivers) = v["environment"]["storage_supported_drivers"].as_array_mut() {
@@ -61,7 +65,10 @@ impl InfoCmd {
             print!("{}", to_yaml(&server_value(server)));
             return Ok(());
         }
-        let path = format!("/1.0/instances/{}?recursion=1", lxd_client::websocket::escape_path(&name));
+        let path = format!(
+            "/1.0/instances/{}?recursion=1",
+            lxd_client::websocket::escape_path(&name)
+        );
         let (inst, _) = client.get_struct::<Value>(&path).await?;
         print!("{}", to_yaml(&inst));
         Ok(())

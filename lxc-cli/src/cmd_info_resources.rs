@@ -40,7 +40,10 @@ fn cpu_section(out: &mut String, socket: &Value, arch: &str, title_socket: bool)
     out.push_str(&format!("{ind}Cores:\n"));
     for core in socket["cores"].as_array().into_iter().flatten() {
         out.push_str(&format!("{ind}  - Core {}\n", s(&core["core"])));
-        out.push_str(&format!("{ind}    Frequency: {}Mhz\n", core["frequency"].as_u64().unwrap_or_default()));
+        out.push_str(&format!(
+            "{ind}    Frequency: {}Mhz\n",
+            core["frequency"].as_u64().unwrap_or_default()
+        ));
         out.push_str(&format!("{ind}    Threads:\n"));
         for t in core["threads"].as_array().into_iter().flatten() {
             out.push_str(&format!(
@@ -74,7 +77,10 @@ pub fn render(res: &Value) -> String {
     out.push_str("\nMemory:\n");
     let used = mem["used"].as_u64().unwrap_or_default();
     let total = mem["total"].as_u64().unwrap_or_default();
-    out.push_str(&format!("  Free: {}\n", size(&Value::from(total.saturating_sub(used)))));
+    out.push_str(&format!(
+        "  Free: {}\n",
+        size(&Value::from(total.saturating_sub(used)))
+    ));
     out.push_str(&format!("  Used: {}\n", size(&mem["used"])));
     out.push_str(&format!("  Total: {}\n", size(&mem["total"])));
     out

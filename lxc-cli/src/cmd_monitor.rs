@@ -43,7 +43,8 @@ fn level_rank(level: &str) -> u8 {
 
 fn logfmt_value(s: &str) -> String {
     let plain = !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-._/@^+".contains(c));
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._/@^+".contains(c));
     if plain {
         s.to_string()
     } else {
@@ -54,7 +55,11 @@ fn logfmt_value(s: &str) -> String {
 /// One event in the pretty format, or `None` when it is filtered out.
 fn pretty_line(ev: &Value, min_level: Option<&str>) -> Option<String> {
     let time = chrono::DateTime::parse_from_rfc3339(ev["timestamp"].as_str().unwrap_or_default())
-        .map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%dT%H:%M:%S%:z").to_string())
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%dT%H:%M:%S%:z")
+                .to_string()
+        })
         .unwrap_or_default()
         .replace("+00:00", "Z");
     let md = &ev["metadata"];
@@ -106,7 +111,11 @@ impl MonitorCmd {
         if check_args(&["monitor"], &self.args, 0, Some(1))? {
             return Ok(());
         }
-        let format = if self.pretty { "pretty".to_string() } else { self.format.clone() };
+        let format = if self.pretty {
+            "pretty".to_string()
+        } else {
+            self.format.clone()
+        };
         if !["json", "pretty", "yaml"].contains(&format.as_str()) {
             bail!("Invalid format: {format}");
         }
@@ -114,9 +123,18 @@ impl MonitorCmd {
             bail!("Log level filtering can only be used with pretty formatting");
         }
         let raw = self.args.first().cloned().unwrap_or_default();
-        let raw = if raw.is_empty() || raw.ends_with(':') { raw } else { format!("{raw}:") };
+        let raw = if raw.is_empty() || raw.ends_with(':') {
+            raw
+        } else {
+            format!("{raw}:")
+        };
         let (client, _) = ctx.resource(&raw).await?;
-        let types: Vec<String> = self.types.iter().flat_map(|t| t.split(',')).map(String::from).collect();
+        let types: Vec<String> = self
+            .types
+            .iter()
+            .flat_map(|t| t.split(','))
+            .map(String::from)
+            .collect();
         let mut listener = client.get_events(&types, self.all_projects).await?;
         while let Some(text) = listener.next_raw().await? {
             let mut ev: Value = serde_json::from_str(&text)?;

@@ -93,7 +93,14 @@ impl OperationCmd {
                     })
                     .collect();
                 ops.iter_mut().for_each(op_value);
-                let header = ["ID", "TYPE", "DESCRIPTION", "STATUS", "CANCELABLE", "CREATED"];
+                let header = [
+                    "ID",
+                    "TYPE",
+                    "DESCRIPTION",
+                    "STATUS",
+                    "CANCELABLE",
+                    "CREATED",
+                ];
                 render_table(&format, &header, &rows, &Value::Array(ops))
             }
             OperationSub::Show { args } => {

@@ -96,14 +96,27 @@ impl ProfileCmd {
                     return Ok(());
                 }
                 let remote = args.first().map(String::as_str).unwrap_or("");
-                let (client, _) = ctx.resource(&format!("{}:", remote_of(&ctx, remote)?)).await?;
+                let (client, _) = ctx
+                    .resource(&format!("{}:", remote_of(&ctx, remote)?))
+                    .await?;
                 let profiles = client.get_profiles().await?;
                 let mut rows: Vec<Vec<String>> = profiles
                     .iter()
-                    .map(|p| vec![p.name.clone(), p.description.clone(), p.used_by.len().to_string()])
+                    .map(|p| {
+                        vec![
+                            p.name.clone(),
+                            p.description.clone(),
+                            p.used_by.len().to_string(),
+                        ]
+                    })
                     .collect();
                 sort_by_name(&mut rows);
-                render_table(&format, &["NAME", "DESCRIPTION", "USED BY"], &rows, &profile_value(&profiles))
+                render_table(
+                    &format,
+                    &["NAME", "DESCRIPTION", "USED BY"],
+                    &rows,
+                    &profile_value(&profiles),
+                )
             }
             ProfileSub::Show { args } => {
                 if check_args(&["profile", "show"], &args, 1, Some(1))? {
@@ -129,13 +142,20 @@ impl ProfileCmd {
                 }
                 Ok(())
             }
-            ProfileSub::Copy { args, target_project } => {
+            ProfileSub::Copy {
+                args,
+                target_project,
+            } => {
                 if check_args(&["profile", "copy"], &args, 2, Some(2))? {
                     return Ok(());
                 }
                 let (src, name) = named(&ctx, &args[0]).await?;
                 let (dst, dst_name) = ctx.resource(&args[1]).await?;
-                let dst_name = if dst_name.is_empty() { name.clone() } else { dst_name };
+                let dst_name = if dst_name.is_empty() {
+                    name.clone()
+                } else {
+                    dst_name
+                };
                 let dst = match target_project {
                     Some(p) => dst.with_project(&p),
                     None => dst,
@@ -189,7 +209,10 @@ impl ProfileCmd {
                 }
                 let (client, name) = named(&ctx, &args[0]).await?;
                 let (profile, _) = client.get_profile(&name).await?;
-                println!("{}", profile.config.get(&args[1]).cloned().unwrap_or_default());
+                println!(
+                    "{}",
+                    profile.config.get(&args[1]).cloned().unwrap_or_default()
+                );
                 Ok(())
             }
             ProfileSub::Set { args } => {

@@ -33,7 +33,10 @@ pub fn pretty(v: &impl Serialize) -> String {
     let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
     let _ = v.serialize(&mut ser);
     let s = String::from_utf8_lossy(&buf).into_owned();
-    let s = s.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026");
+    let s = s
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026");
     format!("{s}\n")
 }
 
@@ -55,7 +58,9 @@ impl QueryCmd {
         } else {
             Some(serde_json::from_str(&self.data).unwrap_or(Value::String(self.data.clone())))
         };
-        let (mut resp, _) = client.query(&self.request, &path, body.as_ref(), None).await?;
+        let (mut resp, _) = client
+            .query(&self.request, &path, body.as_ref(), None)
+            .await?;
         if self.wait && !resp.operation.is_empty() {
             let op_path = resp.operation.clone();
             let (base, query) = op_path.split_once('?').unwrap_or((&op_path, ""));

@@ -56,7 +56,11 @@ fn yes_no(b: bool) -> String {
 }
 
 fn remote_row(name: &str, r: &Remote, default: &str) -> Vec<String> {
-    let protocol = if r.protocol.is_empty() { "lxd" } else { &r.protocol };
+    let protocol = if r.protocol.is_empty() {
+        "lxd"
+    } else {
+        &r.protocol
+    };
     let mut auth = if !r.auth_type.is_empty() {
         r.auth_type.clone()
     } else if r.addr.starts_with("unix:") {
@@ -69,7 +73,11 @@ fn remote_row(name: &str, r: &Remote, default: &str) -> Vec<String> {
     if auth == "candid" && !r.domain.is_empty() {
         auth = format!("{auth} ({})", r.domain);
     }
-    let shown = if name == default { format!("{name} (current)") } else { name.to_string() };
+    let shown = if name == default {
+        format!("{name} (current)")
+    } else {
+        name.to_string()
+    };
     vec![
         shown,
         r.addr.clone(),
@@ -110,7 +118,15 @@ impl RemoteCmd {
                     .into_iter()
                     .map(|n| (n.clone(), remote_json(&conf.remotes[n])))
                     .collect();
-                let header = ["NAME", "URL", "PROTOCOL", "AUTH TYPE", "PUBLIC", "STATIC", "GLOBAL"];
+                let header = [
+                    "NAME",
+                    "URL",
+                    "PROTOCOL",
+                    "AUTH TYPE",
+                    "PUBLIC",
+                    "STATIC",
+                    "GLOBAL",
+                ];
                 render_table(&format, &header, &rows, &Value::Object(raw))
             }
             RemoteSub::GetDefault { args } => {
@@ -149,7 +165,10 @@ impl RemoteCmd {
                     bail!("Remote {new} already exists");
                 }
                 let certs = ctx.conf.dir.join("servercerts");
-                let _ = std::fs::rename(certs.join(format!("{old}.crt")), certs.join(format!("{new}.crt")));
+                let _ = std::fs::rename(
+                    certs.join(format!("{old}.crt")),
+                    certs.join(format!("{new}.crt")),
+                );
                 ctx.conf.remotes.remove(old);
                 ctx.conf.remotes.insert(new.clone(), r);
                 if &ctx.conf.default_remote == old {
@@ -177,10 +196,16 @@ impl RemoteCmd {
                     bail!("Can't remove the default remote");
                 }
                 ctx.conf.remotes.remove(name);
-                let _ = std::fs::remove_file(ctx.conf.dir.join("servercerts").join(format!("{name}.crt")));
+                let _ = std::fs::remove_file(
+                    ctx.conf.dir.join("servercerts").join(format!("{name}.crt")),
+                );
                 ctx.save_conf()
             }
-            RemoteSub::Add { args, protocol, public } => {
+            RemoteSub::Add {
+                args,
+                protocol,
+                public,
+            } => {
                 if check_args(&["remote", "add"], &args, 1, Some(2))? {
                     return Ok(());
                 }

@@ -102,7 +102,14 @@ impl StorageCmd {
                 let pools = client.get_storage_pools().await?;
                 let mut rows: Vec<Vec<String>> = pools.iter().map(pool_row).collect();
                 sort_by_name(&mut rows);
-                let header = ["NAME", "DRIVER", "SOURCE", "DESCRIPTION", "USED BY", "STATE"];
+                let header = [
+                    "NAME",
+                    "DRIVER",
+                    "SOURCE",
+                    "DESCRIPTION",
+                    "USED BY",
+                    "STATE",
+                ];
                 render_table(&format, &header, &rows, &pool_value(&pools))
             }
             StorageSub::Show { args } => {

@@ -22,7 +22,11 @@ impl VersionCmd {
         }
         println!("Client version: {CLIENT_VERSION}");
         let raw = self.args.first().cloned().unwrap_or_default();
-        let raw = if raw.is_empty() || raw.ends_with(':') { raw } else { format!("{raw}:") };
+        let raw = if raw.is_empty() || raw.ends_with(':') {
+            raw
+        } else {
+            format!("{raw}:")
+        };
         let mut version = "unreachable".to_string();
         if let Ok((client, _)) = ctx.resource(&raw).await {
             if let Ok((server, _)) = client.get_server().await {

@@ -70,17 +70,32 @@ pub fn static_remotes() -> BTreeMap<String, Remote> {
         ("local".into(), Remote::new("unix://", true, false, "")),
         (
             "ubuntu".into(),
-            Remote::new("https://cloud-images.ubuntu.com/releases", true, true, "simplestreams"),
+            Remote::new(
+                "https://cloud-images.ubuntu.com/releases",
+                true,
+                true,
+                "simplestreams",
+            ),
         ),
         (
             "ubuntu-daily".into(),
-            Remote::new("https://cloud-images.ubuntu.com/daily", true, true, "simplestreams"),
+            Remote::new(
+                "https://cloud-images.ubuntu.com/daily",
+                true,
+                true,
+                "simplestreams",
+            ),
         ),
     ])
 }
 
 fn images_remote() -> Remote {
-    Remote::new("https://images.linuxcontainers.org", false, true, "simplestreams")
+    Remote::new(
+        "https://images.linuxcontainers.org",
+        false,
+        true,
+        "simplestreams",
+    )
 }
 
 /// The directory of the client configuration.
@@ -212,7 +227,10 @@ mod tests {
 
     #[test]
     fn config_defaults_save_matches_lxc_first_run_file() {
-        assert_eq!(Config::with_defaults(PathBuf::new()).to_yaml(), DEFAULT_FILE);
+        assert_eq!(
+            Config::with_defaults(PathBuf::new()).to_yaml(),
+            DEFAULT_FILE
+        );
     }
 
     #[test]

@@ -7,7 +7,12 @@ use serde_json::Value;
 use crate::yaml::to_yaml;
 
 /// Renders rows in `format`; `raw` is what JSON and YAML print.
-pub fn render_table(format: &str, header: &[&str], rows: &[Vec<String>], raw: &Value) -> Result<()> {
+pub fn render_table(
+    format: &str,
+    header: &[&str],
+    rows: &[Vec<String>],
+    raw: &Value,
+) -> Result<()> {
     let text = match format {
         "table" => table(header, rows, true),
         "compact" => table(header, rows, false),
@@ -86,7 +91,11 @@ pub fn table(header: &[&str], rows: &[Vec<String>], bordered: bool) -> String {
     out.push_str(&sep_line);
     for row in rows {
         let lines: Vec<Vec<&str>> = (0..cols)
-            .map(|i| row.get(i).map(|c| c.split('\n').collect()).unwrap_or_default())
+            .map(|i| {
+                row.get(i)
+                    .map(|c| c.split('\n').collect())
+                    .unwrap_or_default()
+            })
             .collect();
         let height = lines.iter().map(Vec::len).max().unwrap_or(1).max(1);
         for l in 0..height {
@@ -156,14 +165,24 @@ mod tests {
             vec!["p1".into(), String::new(), "0".into()],
         ];
         let want = "+---------+---------------------+---------+\n|  NAME   |     DESCRIPTION     | USED BY |\n+---------+---------------------+---------+\n| default | Default LXD profile | 1       |\n+---------+---------------------+---------+\n| p1      |                     | 0       |\n+---------+---------------------+---------+\n";
-        assert_eq!(table(&["NAME", "DESCRIPTION", "USED BY"], &rows, true), want);
+        assert_eq!(
+            table(&["NAME", "DESCRIPTION", "USED BY"], &rows, true),
+            want
+        );
     }
 
     #[test]
     fn table_compact_matches_capture() {
-        let rows = vec![vec!["default".into(), "Default LXD profile".into(), "0".into()]];
+        let rows = vec![vec![
+            "default".into(),
+            "Default LXD profile".into(),
+            "0".into(),
+        ]];
         let want = "   NAME        DESCRIPTION      USED BY  \n  default  Default LXD profile  0        \n";
-        assert_eq!(table(&["NAME", "DESCRIPTION", "USED BY"], &rows, false), want);
+        assert_eq!(
+            table(&["NAME", "DESCRIPTION", "USED BY"], &rows, false),
+            want
+        );
     }
 
     #[test]
@@ -179,6 +198,9 @@ mod tests {
 
     #[test]
     fn go_json_html_chars_are_escaped() {
-        assert_eq!(go_json(&serde_json::json!({"a": "<&>"})), r#"{"a":"\u003c\u0026\u003e"}"#);
+        assert_eq!(
+            go_json(&serde_json::json!({"a": "<&>"})),
+            r#"{"a":"\u003c\u0026\u003e"}"#
+        );
     }
 }

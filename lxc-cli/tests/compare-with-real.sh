@@ -8,22 +8,20 @@ A=${1:?reference lxc}; B=${2:?lxc under test}
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 mkdir -p "$W/conf-a" "$W/conf-b"
 fails=0
-run() { # run <stdin-file|-> args...
-  local in=$1; shift
-  for side in a b; do
-    local bin=$A; [ $side = b ] && bin=$B
-    if [ "$in" = - ]; then
-      LXD_CONF=$W/conf-$side "$bin" "$@" >"$W/$side.out" 2>"$W/$side.err" </dev/null
-    else
-      LXD_CONF=$W/conf-$side "$bin" "$@" >"$W/$side.out" 2>"$W/$side.err" <"$in"
-    fi
-    echo "[exit $?]" >>"$W/$side.out"
+CMDS=()
+run() { # run <stdin-file|-> args...  (queued; all run per side, in order, so state matches)
+  CMDS+=("$(printf '%q ' "$@")")
+}
+play() { # play <side> <binary>
+  local i=0 c
+  for c in "${CMDS[@]}"; do
+    eval "set -- $c"
+    local in=$1; shift
+    [ "$in" = - ] && in=/dev/null
+    LXD_CONF=$W/conf-$SIDE "$BIN" "$@" >"$W/$SIDE.$i.out" 2>"$W/$SIDE.$i.err" <"$in"
+    echo "[exit $?]" >>"$W/$SIDE.$i.out"
+    i=$((i+1))
   done
-  if ! diff -u "$W/a.out" "$W/b.out" >"$W/d" || ! diff -u "$W/a.err" "$W/b.err" >>"$W/d"; then
-    echo "DIFF: lxc $*"; cat "$W/d"; fails=$((fails+1))
-  else
-    echo "same: lxc $*"
-  fi
 }
 printf 'config:\n  user.a: "1"\ndescription: edited\ndevices: {}\n' >"$W/edit.yaml"
 # Prime both configs (first-run greeting goes to stderr and is compared too).
@@ -93,4 +91,17 @@ run - ll --format csv
 run - alias rename ll l2
 run - alias remove l2
 run - alias remove l2
+SIDE=a BIN=$A play
+SIDE=b BIN=$B play
+i=0
+for c in "${CMDS[@]}"; do
+  eval "set -- $c"; shift
+  if ! diff -u "$W/a.$i.out" "$W/b.$i.out" >"$W/d" || ! diff -u "$W/a.$i.err" "$W/b.$i.err" >>"$W/d"; then
+    echo "DIFF: lxc $*"; cat "$W/d"; fails=$((fails+1))
+  else
+    echo "same: lxc $*"
+  fi
+  i=$((i+1))
+done
+echo "$fails command(s) differ"
 exit $((fails > 0))

@@ -190,7 +190,12 @@ pub fn metadata_as<T: DeserializeOwned>(metadata: Value) -> Result<T> {
     Ok(serde_json::from_value(metadata)?)
 }
 
-fn connect_error(connector: &Connector, method: &str, path: &str, e: &std::io::Error) -> ClientError {
+fn connect_error(
+    connector: &Connector,
+    method: &str,
+    path: &str,
+    e: &std::io::Error,
+) -> ClientError {
     let text = match e.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
         std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),

@@ -54,7 +54,8 @@ impl Client {
 
     /// `DELETE /1.0/profiles/<name>`.
     pub async fn delete_profile(&self, name: &str) -> Result<()> {
-        self.query("DELETE", &profile_path(name), None, None).await?;
+        self.query("DELETE", &profile_path(name), None, None)
+            .await?;
         Ok(())
     }
 }

@@ -47,7 +47,11 @@ impl Client {
     }
 
     /// Connects to an operation's websocket with its `secret`.
-    pub async fn connect_operation_websocket(&self, id: &str, secret: &str) -> Result<DaemonSocket> {
+    pub async fn connect_operation_websocket(
+        &self,
+        id: &str,
+        secret: &str,
+    ) -> Result<DaemonSocket> {
         let path = format!("/1.0/operations/{id}/websocket?secret={secret}");
         self.connect_websocket(&self.url_with_project(&path)).await
     }
