@@ -33,7 +33,9 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
 
 async fn serve(opts: Options) -> anyhow::Result<()> {
     let paths = Paths::from_env();
-    paths.create().with_context(|| format!("Failed to create {}", paths.var.display()))?;
+    paths
+        .create()
+        .with_context(|| format!("Failed to create {}", paths.var.display()))?;
     let db = lxd_db::Database::open(&paths.database())?;
     let facts = HostFacts::gather(&paths.var);
     let events = EventBus::default();
@@ -45,7 +47,7 @@ async fn serve(opts: Options) -> anyhow::Result<()> {
     let app = crate::api::router::app(state.clone());
     let stop = state.shutdown.subscribe();
     let serving = tokio::spawn(crate::server::unix::serve(api.listener, app, stop));
-    let _ = state.ready.send(true);
+    state.ready.send_replace(true);
     tracing::info!(dir = %paths.var.display(), "LXD is ready");
 
     let mut term = signal(SignalKind::terminate())?;
@@ -56,7 +58,7 @@ async fn serve(opts: Options) -> anyhow::Result<()> {
         _ = int.recv() => tracing::info!("Received SIGINT, shutting down"),
         _ = requested.wait_for(|s| *s) => tracing::info!("Shutdown requested"),
     }
-    let _ = state.shutdown.send(true);
+    state.shutdown.send_replace(true);
     state.operations.cancel_all();
     let _ = tokio::time::timeout(Duration::from_secs(5), serving).await;
     if !api.activated {

@@ -18,7 +18,9 @@ pub struct EventBus {
 
 impl Default for EventBus {
     fn default() -> Self {
-        Self { tx: broadcast::channel(BUS_CAPACITY).0 }
+        Self {
+            tx: broadcast::channel(BUS_CAPACITY).0,
+        }
     }
 }
 
@@ -71,6 +73,10 @@ impl EventBus {
                 address: requestor.address.clone(),
             }),
         };
-        self.send("lifecycle", project, serde_json::to_value(meta).unwrap_or(Value::Null));
+        self.send(
+            "lifecycle",
+            project,
+            serde_json::to_value(meta).unwrap_or(Value::Null),
+        );
     }
 }

@@ -31,13 +31,16 @@ pub fn init(logfile: Option<&Path>, debug: bool, verbose: bool) -> anyhow::Resul
         LevelFilter::WARN
     };
     let ours = Targets::new()
-        .with_target("lxd", LevelFilter::DEBUG)
+        .with_target("lxd_daemon", LevelFilter::DEBUG)
         .with_target("lxd_db", LevelFilter::DEBUG)
         .with_target("lxd_storage", LevelFilter::DEBUG);
     let registry = Registry::default().with(EventsLayer.with_filter(ours));
     match logfile {
         Some(path) => {
-            let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?;
             let fmt = tracing_subscriber::fmt::layer()
                 .with_ansi(false)
                 .with_writer(std::sync::Mutex::new(file))
@@ -45,7 +48,9 @@ pub fn init(logfile: Option<&Path>, debug: bool, verbose: bool) -> anyhow::Resul
             registry.with(fmt).try_init()?;
         }
         None => {
-            let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(level);
+            let fmt = tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(level);
             registry.with(fmt).try_init()?;
         }
     }
@@ -65,7 +70,8 @@ impl Visit for Fields {
         if field.name() == "message" {
             self.message = format!("{value:?}");
         } else {
-            self.context.insert(field.name().to_string(), format!("{value:?}"));
+            self.context
+                .insert(field.name().to_string(), format!("{value:?}"));
         }
     }
 
@@ -73,7 +79,8 @@ impl Visit for Fields {
         if field.name() == "message" {
             self.message = value.to_string();
         } else {
-            self.context.insert(field.name().to_string(), value.to_string());
+            self.context
+                .insert(field.name().to_string(), value.to_string());
         }
     }
 }
@@ -89,7 +96,9 @@ fn level_name(level: &Level) -> &'static str {
 
 impl<S: Subscriber> Layer<S> for EventsLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        let Some(bus) = BUS.get().filter(|b| b.has_listeners()) else { return };
+        let Some(bus) = BUS.get().filter(|b| b.has_listeners()) else {
+            return;
+        };
         let mut fields = Fields::default();
         event.record(&mut fields);
         let metadata = lxd_api::event::EventLogging {
@@ -97,6 +106,10 @@ impl<S: Subscriber> Layer<S> for EventsLayer {
             level: level_name(event.metadata().level()).to_string(),
             context: fields.context,
         };
-        bus.send("logging", "", serde_json::to_value(metadata).unwrap_or_default());
+        bus.send(
+            "logging",
+            "",
+            serde_json::to_value(metadata).unwrap_or_default(),
+        );
     }
 }

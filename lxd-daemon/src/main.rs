@@ -1,20 +1,7 @@
 //! The `lxd` daemon binary: serves the LXD REST API on a UNIX socket, and offers the
 //! sub-commands `waitready`, `shutdown`, `activateifneeded`, `version` and `init`.
 
-mod api;
-mod cmd;
-mod daemon;
-mod events;
-mod facts;
-mod handlers;
-mod logging;
-mod operations;
-mod paths;
-mod secrets;
-mod server;
-mod startup_warnings;
-mod state;
-mod time;
+use lxd_daemon::{cmd, daemon, handlers};
 
 use std::path::PathBuf;
 

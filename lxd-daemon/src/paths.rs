@@ -47,7 +47,11 @@ impl Paths {
 
     /// Everything under one directory (tests, and `LXD_DIR`).
     pub fn under(dir: &Path) -> Self {
-        Self { var: dir.to_path_buf(), log: dir.join("logs"), cache: dir.join("cache") }
+        Self {
+            var: dir.to_path_buf(),
+            log: dir.join("logs"),
+            cache: dir.join("cache"),
+        }
     }
 
     /// The API socket.

@@ -25,12 +25,15 @@ pub fn hash_password(password: &str) -> String {
 
 /// Whether `password` matches a stored hash.
 pub fn verify_password(stored: &str, password: &str) -> bool {
-    let Ok(bytes) = hex::decode(stored) else { return false };
+    let Ok(bytes) = hex::decode(stored) else {
+        return false;
+    };
     if bytes.len() != SALT_LEN + KEY_LEN {
         return false;
     }
     let (salt, key) = bytes.split_at(SALT_LEN);
-    derive(password, salt).is_some_and(|k| k.iter().zip(key).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0)
+    derive(password, salt)
+        .is_some_and(|k| k.iter().zip(key).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0)
 }
 
 #[cfg(test)]

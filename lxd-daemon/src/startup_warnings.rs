@@ -23,13 +23,32 @@ fn probe(sys: &Path) -> Vec<Missing> {
     }
     let controllers = cgroup_controllers(sys);
     let checks: [(&str, &str, &str); 4] = [
-        ("memory", "Couldn't find the CGroup memory controller", "memory limits will be ignored"),
-        ("pids", "Couldn't find the CGroup pids controller", "process limits will be ignored"),
-        ("io", "Couldn't find the CGroup blkio.weight", "disk priority will be ignored"),
-        ("net_prio", "Couldn't find the CGroup network priority controller", "network priority will be ignored"),
+        (
+            "memory",
+            "Couldn't find the CGroup memory controller",
+            "memory limits will be ignored",
+        ),
+        (
+            "pids",
+            "Couldn't find the CGroup pids controller",
+            "process limits will be ignored",
+        ),
+        (
+            "io",
+            "Couldn't find the CGroup blkio.weight",
+            "disk priority will be ignored",
+        ),
+        (
+            "net_prio",
+            "Couldn't find the CGroup network priority controller",
+            "network priority will be ignored",
+        ),
     ];
     for (controller, kind, message) in checks {
-        if !controllers.iter().any(|c| c == controller || (controller == "io" && c == "blkio")) {
+        if !controllers
+            .iter()
+            .any(|c| c == controller || (controller == "io" && c == "blkio"))
+        {
             out.push(Missing { kind, message });
         }
     }
@@ -47,7 +66,12 @@ fn cgroup_controllers(sys: &Path) -> Vec<String> {
     if let Ok(entries) = std::fs::read_dir(&root) {
         for e in entries.flatten() {
             if e.path().is_dir() {
-                found.extend(e.file_name().to_string_lossy().split(',').map(str::to_string));
+                found.extend(
+                    e.file_name()
+                        .to_string_lossy()
+                        .split(',')
+                        .map(str::to_string),
+                );
             }
         }
     }
@@ -86,10 +110,17 @@ mod tests {
     fn probe_full_cgroup_v2_reports_only_missing_controllers() {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(tmp.path().join("fs/cgroup")).unwrap();
-        std::fs::write(tmp.path().join("fs/cgroup/cgroup.controllers"), "cpu io memory pids\n").unwrap();
+        std::fs::write(
+            tmp.path().join("fs/cgroup/cgroup.controllers"),
+            "cpu io memory pids\n",
+        )
+        .unwrap();
         std::fs::create_dir_all(tmp.path().join("module/apparmor/parameters")).unwrap();
         std::fs::write(tmp.path().join("module/apparmor/parameters/enabled"), "Y\n").unwrap();
         let kinds: Vec<_> = probe(tmp.path()).into_iter().map(|m| m.kind).collect();
-        assert_eq!(kinds, vec!["Couldn't find the CGroup network priority controller"]);
+        assert_eq!(
+            kinds,
+            vec!["Couldn't find the CGroup network priority controller"]
+        );
     }
 }

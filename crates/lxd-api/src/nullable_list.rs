@@ -12,6 +12,8 @@ pub fn serialize<S: Serializer, T: Serialize>(list: &[T], s: S) -> Result<S::Ok,
 }
 
 /// Accept `null` as an empty list.
-pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }

@@ -31,7 +31,8 @@ pub fn names(conn: &Connection) -> Result<Vec<String>, DbError> {
 
 /// The distinct drivers of existing pools, sorted.
 pub fn drivers(conn: &Connection) -> Result<Vec<String>, DbError> {
-    let mut stmt = conn.prepare_cached("SELECT DISTINCT driver FROM storage_pools ORDER BY driver")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT DISTINCT driver FROM storage_pools ORDER BY driver")?;
     let rows = stmt.query_map([], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

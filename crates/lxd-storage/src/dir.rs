@@ -16,17 +16,29 @@ pub const POOL_DIRS: &[&str] = &[
     "virtual-machines-snapshots",
 ];
 
-const KEYS: &[&str] = &["source", "rsync.bwlimit", "rsync.compression", "volatile.initial_source"];
+const KEYS: &[&str] = &[
+    "source",
+    "rsync.bwlimit",
+    "rsync.compression",
+    "volatile.initial_source",
+];
 
 /// The `dir` driver.
 pub struct DirDriver;
 
 impl StorageDriver for DirDriver {
     fn info(&self) -> DriverInfo {
-        DriverInfo { name: "dir", version: "1".to_string() }
+        DriverInfo {
+            name: "dir",
+            version: "1".to_string(),
+        }
     }
 
-    fn fill_pool_config(&self, config: &mut PoolConfig, default_mount: &Path) -> Result<(), StorageError> {
+    fn fill_pool_config(
+        &self,
+        config: &mut PoolConfig,
+        default_mount: &Path,
+    ) -> Result<(), StorageError> {
         for key in config.keys() {
             let volume_key = key.starts_with("volume.");
             if !KEYS.contains(&key.as_str()) && !volume_key && !key.starts_with("user.") {
@@ -72,7 +84,10 @@ impl StorageDriver for DirDriver {
     }
 
     fn create_pool(&self, config: &PoolConfig, mount: &Path) -> Result<(), StorageError> {
-        let source = config.get("source").map(PathBuf::from).unwrap_or_else(|| mount.to_path_buf());
+        let source = config
+            .get("source")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| mount.to_path_buf());
         std::fs::create_dir_all(mount).map_err(StorageError::io("create", mount))?;
         for dir in POOL_DIRS {
             let p = source.join(dir);
@@ -82,7 +97,10 @@ impl StorageDriver for DirDriver {
     }
 
     fn delete_pool(&self, config: &PoolConfig, mount: &Path) -> Result<(), StorageError> {
-        let source = config.get("source").map(PathBuf::from).unwrap_or_else(|| mount.to_path_buf());
+        let source = config
+            .get("source")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| mount.to_path_buf());
         for dir in POOL_DIRS {
             let p = source.join(dir);
             match std::fs::remove_dir(&p) {
@@ -119,10 +137,14 @@ mod tests {
     #[test]
     fn dir_pool_bad_option_and_missing_source_refused() {
         let mut cfg = PoolConfig::from([("nope".to_string(), "1".to_string())]);
-        let err = DirDriver.fill_pool_config(&mut cfg, Path::new("/x")).unwrap_err();
+        let err = DirDriver
+            .fill_pool_config(&mut cfg, Path::new("/x"))
+            .unwrap_err();
         assert_eq!(err.to_string(), "Invalid option \"nope\"");
         let mut cfg = PoolConfig::from([("source".to_string(), "/nonexist/x".to_string())]);
-        let err = DirDriver.fill_pool_config(&mut cfg, Path::new("/x")).unwrap_err();
+        let err = DirDriver
+            .fill_pool_config(&mut cfg, Path::new("/x"))
+            .unwrap_err();
         assert_eq!(err.to_string(), "Source path '/nonexist/x' doesn't exist");
     }
 

@@ -29,7 +29,11 @@ impl Caller {
             .flatten()
             .map(|u| u.name)
             .unwrap_or_else(|| uid.to_string());
-        Requestor { username, protocol: self.0.protocol.to_string(), address: "@".to_string() }
+        Requestor {
+            username,
+            protocol: self.0.protocol.to_string(),
+            address: "@".to_string(),
+        }
     }
 }
 
@@ -37,10 +41,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let info = parts.extensions.get::<ConnInfo>().cloned().unwrap_or(ConnInfo {
-            protocol: "unix",
-            ..Default::default()
-        });
+        let info = parts
+            .extensions
+            .get::<ConnInfo>()
+            .cloned()
+            .unwrap_or(ConnInfo {
+                protocol: "unix",
+                ..Default::default()
+            });
         Ok(Caller(info))
     }
 }

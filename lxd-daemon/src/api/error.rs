@@ -78,8 +78,14 @@ impl IntoResponse for ApiError {
         let body = lxd_api::Response::error(status.as_u16(), msg);
         let mut resp = (status, super::response::json_body(&body)).into_response();
         let headers = resp.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert("X-Content-Type-Options", HeaderValue::from_static("nosniff"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(
+            "X-Content-Type-Options",
+            HeaderValue::from_static("nosniff"),
+        );
         resp
     }
 }

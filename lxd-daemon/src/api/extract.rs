@@ -40,7 +40,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         use serde_json::error::Category;
         let msg = match e.classify() {
             Category::Eof => "unexpected EOF".to_string(),
-            Category::Syntax => format!("invalid character in JSON at line {} column {}", e.line(), e.column()),
+            Category::Syntax => format!(
+                "invalid character in JSON at line {} column {}",
+                e.line(),
+                e.column()
+            ),
             Category::Data => format!("json: {e}"),
             Category::Io => e.to_string(),
         };
@@ -55,12 +59,19 @@ pub struct Params(pub HashMap<String, String>);
 impl Params {
     /// `?recursion=` as a number (0 when absent or invalid, as LXD treats it).
     pub fn recursion(&self) -> u8 {
-        self.0.get("recursion").and_then(|r| r.parse().ok()).unwrap_or(0)
+        self.0
+            .get("recursion")
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(0)
     }
 
     /// `?project=`, defaulting to `default`.
     pub fn project(&self) -> &str {
-        self.0.get("project").map(String::as_str).filter(|p| !p.is_empty()).unwrap_or("default")
+        self.0
+            .get("project")
+            .map(String::as_str)
+            .filter(|p| !p.is_empty())
+            .unwrap_or("default")
     }
 
     /// Any other parameter.
@@ -138,9 +149,9 @@ impl IfMatch {
     /// 412 when the client's ETag differs from the object's current one.
     pub fn check(&self, current: &impl serde::Serialize) -> Result<(), ApiError> {
         match &self.0 {
-            Some(tag) if *tag != lxd_shared::etag::etag_hash(current) => Err(
-                ApiError::PreconditionFailed("ETag doesn't match".into()),
-            ),
+            Some(tag) if *tag != lxd_shared::etag::etag_hash(current) => {
+                Err(ApiError::PreconditionFailed("ETag doesn't match".into()))
+            }
             _ => Ok(()),
         }
     }

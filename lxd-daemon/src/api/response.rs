@@ -11,7 +11,10 @@ use super::error::ApiError;
 #[derive(Debug)]
 pub enum ApiResponse {
     /// 200 with metadata and, for writable objects, an ETag.
-    Sync { metadata: Value, etag: Option<String> },
+    Sync {
+        metadata: Value,
+        etag: Option<String>,
+    },
     /// 201 Created with `Location` and null metadata.
     Created { location: String },
     /// 202 with the operation object.
@@ -26,7 +29,10 @@ pub type ApiResult = Result<ApiResponse, ApiError>;
 impl ApiResponse {
     /// A sync response carrying `value`.
     pub fn sync(value: impl Serialize) -> Self {
-        Self::Sync { metadata: to_value(value), etag: None }
+        Self::Sync {
+            metadata: to_value(value),
+            etag: None,
+        }
     }
 
     /// A sync response with an ETag computed from `etag_of` as LXD does.
@@ -39,7 +45,10 @@ impl ApiResponse {
 
     /// The `{}` metadata of LXD's `EmptySyncResponse`.
     pub fn empty() -> Self {
-        Self::Sync { metadata: Value::Object(Default::default()), etag: None }
+        Self::Sync {
+            metadata: Value::Object(Default::default()),
+            etag: None,
+        }
     }
 }
 
@@ -54,8 +63,10 @@ pub fn json_body(body: &lxd_api::Response) -> String {
 
 fn json_response(status: StatusCode, body: &lxd_api::Response) -> Response {
     let mut resp = (status, json_body(body)).into_response();
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     resp
 }
 
@@ -64,7 +75,9 @@ impl IntoResponse for ApiResponse {
         match self {
             Self::Sync { metadata, etag } => {
                 let mut resp = json_response(StatusCode::OK, &lxd_api::Response::sync(metadata));
-                if let Some(tag) = etag.and_then(|t| HeaderValue::from_str(&format!("\"{t}\"")).ok()) {
+                if let Some(tag) =
+                    etag.and_then(|t| HeaderValue::from_str(&format!("\"{t}\"")).ok())
+                {
                     resp.headers_mut().insert(header::ETAG, tag);
                 }
                 resp

@@ -70,7 +70,9 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(root::get_root))
         .route(
             "/1.0",
-            get(server::get_server).put(server::put_server).patch(server::patch_server),
+            get(server::get_server)
+                .put(server::put_server)
+                .patch(server::patch_server),
         )
         .route("/1.0/events", get(events::get_events))
         .route("/1.0/operations", get(operations::get_operations))
@@ -78,9 +80,18 @@ pub fn app(state: AppState) -> Router {
             "/1.0/operations/{id}",
             get(operations::get_operation).delete(operations::delete_operation),
         )
-        .route("/1.0/operations/{id}/wait", get(operations::get_operation_wait))
-        .route("/1.0/operations/{id}/websocket", get(operations::get_operation_websocket))
-        .route("/1.0/profiles", get(profiles::get_profiles).post(profiles::post_profiles))
+        .route(
+            "/1.0/operations/{id}/wait",
+            get(operations::get_operation_wait),
+        )
+        .route(
+            "/1.0/operations/{id}/websocket",
+            get(operations::get_operation_websocket),
+        )
+        .route(
+            "/1.0/profiles",
+            get(profiles::get_profiles).post(profiles::post_profiles),
+        )
         .route(
             "/1.0/profiles/{name}",
             get(profiles::get_profile)
@@ -89,7 +100,10 @@ pub fn app(state: AppState) -> Router {
                 .post(profiles::post_profile)
                 .delete(profiles::delete_profile),
         )
-        .route("/1.0/projects", get(projects::get_projects).post(projects::post_projects))
+        .route(
+            "/1.0/projects",
+            get(projects::get_projects).post(projects::post_projects),
+        )
         .route(
             "/1.0/projects/{name}",
             get(projects::get_project)

@@ -10,7 +10,12 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
 /// One request; returns the envelope's metadata, or its error as an `Err`.
-pub async fn request(socket: &Path, method: &str, path: &str, body: Option<&Value>) -> anyhow::Result<Value> {
+pub async fn request(
+    socket: &Path,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> anyhow::Result<Value> {
     let stream = tokio::net::UnixStream::connect(socket)
         .await
         .with_context(|| format!("Failed to connect to the daemon at {}", socket.display()))?;
@@ -40,5 +45,8 @@ pub fn socket_path() -> std::path::PathBuf {
 
 /// Run `fut` on a small current-thread runtime.
 pub fn block_on<F: std::future::Future>(fut: F) -> anyhow::Result<F::Output> {
-    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(fut))
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(fut))
 }

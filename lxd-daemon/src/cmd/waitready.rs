@@ -18,7 +18,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let start = Instant::now();
     super::local::block_on(async move {
         loop {
-            if super::local::request(&socket, "GET", "/internal/ready", None).await.is_ok() {
+            if super::local::request(&socket, "GET", "/internal/ready", None)
+                .await
+                .is_ok()
+            {
                 return Ok(());
             }
             if args.timeout > 0 && start.elapsed() >= Duration::from_secs(args.timeout) {

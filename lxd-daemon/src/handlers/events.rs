@@ -32,19 +32,24 @@ impl Filter {
 pub async fn get_events(
     State(state): State<AppState>,
     params: Params,
-    upgrade: Option<WebSocketUpgrade>,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> ApiResult {
     let types: Vec<String> = match params.get("type").filter(|t| !t.is_empty()) {
         Some(list) => list.split(',').map(str::to_string).collect(),
         None => TYPES.iter().map(|s| s.to_string()).collect(),
     };
     if let Some(bad) = types.iter().find(|t| !TYPES.contains(&t.as_str())) {
-        return Err(ApiError::bad_request(format!("{bad} isn't a supported type")));
+        return Err(ApiError::bad_request(format!(
+            "{bad} isn't a supported type"
+        )));
     }
     let all = params.get("all-projects") == Some("true");
     super::require_project(&state, params.project())?;
-    let filter = Filter { types, project: (!all).then(|| params.project().to_string()) };
-    let upgrade = upgrade.ok_or_else(|| ApiError::bad_request("Missing websocket upgrade"))?;
+    let filter = Filter {
+        types,
+        project: (!all).then(|| params.project().to_string()),
+    };
+    let upgrade = upgrade.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let rx = state.events.subscribe();
     let resp = upgrade.on_upgrade(move |socket| stream(socket, rx, filter));
     Ok(ApiResponse::Raw(resp.into_response()))

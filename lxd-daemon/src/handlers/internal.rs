@@ -16,6 +16,6 @@ pub async fn get_ready(State(state): State<AppState>) -> ApiResult {
 
 /// `PUT /internal/shutdown`: start a clean shutdown; answers once it has been requested.
 pub async fn put_shutdown(State(state): State<AppState>) -> ApiResult {
-    let _ = state.shutdown.send(true);
+    state.shutdown.send_replace(true);
     Ok(ApiResponse::empty())
 }

@@ -13,7 +13,10 @@ use crate::operations::Op;
 use crate::state::AppState;
 
 fn find(state: &AppState, id: &str) -> Result<std::sync::Arc<Op>, ApiError> {
-    state.operations.get(id).ok_or_else(|| ApiError::not_found("Operation not found"))
+    state
+        .operations
+        .get(id)
+        .ok_or_else(|| ApiError::not_found("Operation not found"))
 }
 
 /// `GET /1.0/operations`: a map from lower-cased status to URLs (or objects with recursion).
@@ -66,12 +69,14 @@ pub async fn get_operation_websocket(
     State(state): State<AppState>,
     Path(id): Path<String>,
     params: Params,
-    upgrade: Option<WebSocketUpgrade>,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> ApiResult {
     let op = find(&state, &id)?;
     let secret = params.get("secret").unwrap_or("");
-    let fd = op.fd_for_secret(secret).ok_or_else(|| ApiError::Forbidden("not authorized".into()))?;
-    let upgrade = upgrade.ok_or_else(|| ApiError::bad_request("Missing websocket upgrade"))?;
+    let fd = op
+        .fd_for_secret(secret)
+        .ok_or_else(|| ApiError::Forbidden("not authorized".into()))?;
+    let upgrade = upgrade.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let response = upgrade.on_upgrade(move |socket| async move {
         if let Err(e) = op.connect(fd, socket) {
             tracing::warn!(operation = %op.id, error = e, "Websocket refused");

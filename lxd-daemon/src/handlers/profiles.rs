@@ -64,10 +64,21 @@ pub async fn get_profiles(State(state): State<AppState>, params: Params) -> ApiR
     let project = project_of(&state, &params)?;
     let names = state.db.read(|c| profiles::names(c, &project))?;
     if params.recursion() == 0 {
-        return Ok(ApiResponse::sync(names.iter().map(|n| url(n, &project)).collect::<Vec<_>>()));
+        return Ok(ApiResponse::sync(
+            names.iter().map(|n| url(n, &project)).collect::<Vec<_>>(),
+        ));
     }
-    let rows = state.db.read(|c| names.iter().map(|n| profiles::get(c, &project, n)).collect::<Result<Vec<_>, _>>())?;
-    Ok(ApiResponse::sync(rows.into_iter().map(|r| to_api(r, &project)).collect::<Vec<_>>()))
+    let rows = state.db.read(|c| {
+        names
+            .iter()
+            .map(|n| profiles::get(c, &project, n))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    Ok(ApiResponse::sync(
+        rows.into_iter()
+            .map(|r| to_api(r, &project))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// `POST /1.0/profiles`
@@ -79,29 +90,54 @@ pub async fn post_profiles(
 ) -> ApiResult {
     let project = project_of(&state, &params)?;
     validate_profile_name(&req.name).map_err(ApiError::bad_request)?;
-    let put = ProfilePut { config: req.config, description: req.description, devices: req.devices };
+    let put = ProfilePut {
+        config: req.config,
+        description: req.description,
+        devices: req.devices,
+    };
     validate(&put).map_err(ApiError::BadRequest)?;
-    let row = ProfileRow { name: req.name.clone(), description: put.description, config: put.config, devices: put.devices };
+    let row = ProfileRow {
+        name: req.name.clone(),
+        description: put.description,
+        config: put.config,
+        devices: put.devices,
+    };
     let p = project.clone();
-    state.db.write(move |c| profiles::create(c, &p, &row)).await.map_err(|e| match e {
-        DbError::AlreadyExists(_) => ApiError::Internal(format!(
-            "Error inserting {:?} into database: The profile already exists",
-            req.name
-        )),
-        other => other.into(),
-    })?;
+    state
+        .db
+        .write(move |c| profiles::create(c, &p, &row))
+        .await
+        .map_err(|e| match e {
+            DbError::AlreadyExists(_) => ApiError::Internal(format!(
+                "Error inserting {:?} into database: The profile already exists",
+                req.name
+            )),
+            other => other.into(),
+        })?;
     let location = url(&req.name, &project);
-    state.events.lifecycle(&project, "profile-created", location.clone(), &caller.requestor());
+    state.events.lifecycle(
+        &project,
+        "profile-created",
+        location.clone(),
+        &caller.requestor(),
+    );
     Ok(ApiResponse::Created { location })
 }
 
 /// `GET /1.0/profiles/{name}`
-pub async fn get_profile(State(state): State<AppState>, Path(name): Path<String>, params: Params) -> ApiResult {
+pub async fn get_profile(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    params: Params,
+) -> ApiResult {
     let project = project_of(&state, &params)?;
-    let row = state.db.read(|c| profiles::get(c, &project, &name)).map_err(|e| match e {
-        DbError::NotFound(_) => ApiError::not_found("Fetch profile: Profile not found"),
-        other => other.into(),
-    })?;
+    let row = state
+        .db
+        .read(|c| profiles::get(c, &project, &name))
+        .map_err(|e| match e {
+            DbError::NotFound(_) => ApiError::not_found("Fetch profile: Profile not found"),
+            other => other.into(),
+        })?;
     let etag = lxd_shared::etag::etag_hash(&etag_of(&row));
     let mut resp = ApiResponse::sync(to_api(row, &project));
     if let ApiResponse::Sync { etag: e, .. } = &mut resp {
@@ -134,7 +170,11 @@ pub async fn patch_profile(
     let patch: ProfilePut = crate::api::extract::parse_json(req.to_string().as_bytes())?;
     let has_description = req.get("description").is_some();
     update(state, name, params, if_match, caller, move |old| {
-        let mut next = ProfilePut { config: old.config.clone(), description: old.description.clone(), devices: old.devices.clone() };
+        let mut next = ProfilePut {
+            config: old.config.clone(),
+            description: old.description.clone(),
+            devices: old.devices.clone(),
+        };
         next.config.extend(patch.config);
         next.devices.extend(patch.devices);
         if has_description {
@@ -167,13 +207,23 @@ async fn update(
             if let Err(msg) = validate(&next) {
                 return Ok(Err(ApiError::Internal(msg)));
             }
-            let row = ProfileRow { name: n.clone(), description: next.description, config: next.config, devices: next.devices };
+            let row = ProfileRow {
+                name: n.clone(),
+                description: next.description,
+                config: next.config,
+                devices: next.devices,
+            };
             profiles::update(c, &p, &row)?;
             Ok(Ok(()))
         })
         .await?;
     outcome?;
-    state.events.lifecycle(&project, "profile-updated", url(&name, &project), &caller.requestor());
+    state.events.lifecycle(
+        &project,
+        "profile-updated",
+        url(&name, &project),
+        &caller.requestor(),
+    );
     Ok(ApiResponse::empty())
 }
 
@@ -187,16 +237,29 @@ pub async fn post_profile(
 ) -> ApiResult {
     let project = project_of(&state, &params)?;
     if name == "default" {
-        return Err(ApiError::Forbidden("The \"default\" profile cannot be renamed".into()));
+        return Err(ApiError::Forbidden(
+            "The \"default\" profile cannot be renamed".into(),
+        ));
     }
     validate_profile_name(&req.name).map_err(ApiError::bad_request)?;
     let (p, old, new) = (project.clone(), name.clone(), req.name.clone());
-    state.db.write(move |c| profiles::rename(c, &p, &old, &new)).await.map_err(|e| match e {
-        DbError::AlreadyExists(_) => ApiError::Internal(format!("Name {:?} already in use", req.name)),
-        other => other.into(),
-    })?;
+    state
+        .db
+        .write(move |c| profiles::rename(c, &p, &old, &new))
+        .await
+        .map_err(|e| match e {
+            DbError::AlreadyExists(_) => {
+                ApiError::Internal(format!("Name {:?} already in use", req.name))
+            }
+            other => other.into(),
+        })?;
     let location = url(&req.name, &project);
-    state.events.lifecycle(&project, "profile-renamed", location.clone(), &caller.requestor());
+    state.events.lifecycle(
+        &project,
+        "profile-renamed",
+        location.clone(),
+        &caller.requestor(),
+    );
     Ok(ApiResponse::Created { location })
 }
 
@@ -209,13 +272,20 @@ pub async fn delete_profile(
 ) -> ApiResult {
     let project = project_of(&state, &params)?;
     if name == "default" {
-        return Err(ApiError::Forbidden("The \"default\" profile cannot be deleted".into()));
+        return Err(ApiError::Forbidden(
+            "The \"default\" profile cannot be deleted".into(),
+        ));
     }
     if !used_by(&project, &name).is_empty() {
         return Err(ApiError::bad_request("Profile is currently in use"));
     }
     let (p, n) = (project.clone(), name.clone());
     state.db.write(move |c| profiles::delete(c, &p, &n)).await?;
-    state.events.lifecycle(&project, "profile-deleted", url(&name, &project), &caller.requestor());
+    state.events.lifecycle(
+        &project,
+        "profile-deleted",
+        url(&name, &project),
+        &caller.requestor(),
+    );
     Ok(ApiResponse::empty())
 }

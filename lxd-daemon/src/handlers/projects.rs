@@ -39,15 +39,24 @@ fn url(name: &str) -> String {
 
 fn validate_config(config: &lxd_api::ConfigMap) -> Result<(), ApiError> {
     for key in config.keys() {
-        if !key.starts_with("user.") && !key.starts_with("restricted.") && !KEYS.contains(&key.as_str()) {
-            return Err(ApiError::bad_request(format!("Invalid project configuration key {key:?}")));
+        if !key.starts_with("user.")
+            && !key.starts_with("restricted.")
+            && !KEYS.contains(&key.as_str())
+        {
+            return Err(ApiError::bad_request(format!(
+                "Invalid project configuration key {key:?}"
+            )));
         }
     }
     Ok(())
 }
 
 fn used_by(conn: &rusqlite::Connection, name: &str) -> Result<Vec<String>, lxd_db::DbError> {
-    let suffix = if name == "default" { String::new() } else { format!("?project={name}") };
+    let suffix = if name == "default" {
+        String::new()
+    } else {
+        format!("?project={name}")
+    };
     Ok(lxd_db::profiles::names(conn, name)?
         .into_iter()
         .map(|p| format!("/1.0/profiles/{p}{suffix}"))
@@ -55,17 +64,31 @@ fn used_by(conn: &rusqlite::Connection, name: &str) -> Result<Vec<String>, lxd_d
 }
 
 fn load(state: &AppState, name: &str) -> Result<Project, ApiError> {
-    let (row, used) = state.db.read(|c| Ok((projects::get(c, name)?, used_by(c, name)?)))?;
-    Ok(Project { config: row.config, description: row.description, name: row.name, used_by: used })
+    let (row, used) = state
+        .db
+        .read(|c| Ok((projects::get(c, name)?, used_by(c, name)?)))?;
+    Ok(Project {
+        config: row.config,
+        description: row.description,
+        name: row.name,
+        used_by: used,
+    })
 }
 
 /// `GET /1.0/projects`
 pub async fn get_projects(State(state): State<AppState>, params: Params) -> ApiResult {
     let names = state.db.read(projects::names)?;
     if params.recursion() == 0 {
-        return Ok(ApiResponse::sync(names.iter().map(|n| url(n)).collect::<Vec<_>>()));
+        return Ok(ApiResponse::sync(
+            names.iter().map(|n| url(n)).collect::<Vec<_>>(),
+        ));
     }
-    Ok(ApiResponse::sync(names.iter().map(|n| load(&state, n)).collect::<Result<Vec<_>, _>>()?))
+    Ok(ApiResponse::sync(
+        names
+            .iter()
+            .map(|n| load(&state, n))
+            .collect::<Result<Vec<_>, _>>()?,
+    ))
 }
 
 /// Body of `POST /1.0/projects`.
@@ -88,18 +111,39 @@ pub async fn post_projects(
     validate_project_name(&req.name).map_err(ApiError::bad_request)?;
     validate_config(&req.config)?;
     let mut config = req.config;
-    for feature in ["features.images", "features.profiles", "features.storage.volumes"] {
-        config.entry(feature.to_string()).or_insert_with(|| "true".to_string());
+    for feature in [
+        "features.images",
+        "features.profiles",
+        "features.storage.volumes",
+    ] {
+        config
+            .entry(feature.to_string())
+            .or_insert_with(|| "true".to_string());
     }
-    let row = ProjectRow { name: req.name.clone(), description: req.description, config };
-    state.db.write(move |c| projects::create(c, &row)).await.map_err(|e| match e {
-        lxd_db::DbError::AlreadyExists(_) => {
-            ApiError::Conflict(format!("Project {:?} already exists", req.name))
-        }
-        other => other.into(),
-    })?;
-    state.events.lifecycle(&req.name, "project-created", url(&req.name), &caller.requestor());
-    Ok(ApiResponse::Created { location: url(&req.name) })
+    let row = ProjectRow {
+        name: req.name.clone(),
+        description: req.description,
+        config,
+    };
+    state
+        .db
+        .write(move |c| projects::create(c, &row))
+        .await
+        .map_err(|e| match e {
+            lxd_db::DbError::AlreadyExists(_) => {
+                ApiError::Conflict(format!("Project {:?} already exists", req.name))
+            }
+            other => other.into(),
+        })?;
+    state.events.lifecycle(
+        &req.name,
+        "project-created",
+        url(&req.name),
+        &caller.requestor(),
+    );
+    Ok(ApiResponse::Created {
+        location: url(&req.name),
+    })
 }
 
 /// `GET /1.0/projects/{name}`
@@ -141,14 +185,28 @@ async fn update(
 ) -> ApiResult {
     let old = load(&state, &name)?;
     if_match.check(&(old.config.clone(), old.description.clone()))?;
-    let mut config = if patch { old.config.clone() } else { Default::default() };
+    let mut config = if patch {
+        old.config.clone()
+    } else {
+        Default::default()
+    };
     config.extend(req.config);
     config.retain(|_, v| !v.is_empty());
     validate_config(&config)?;
-    let description = if patch && req.description.is_empty() { old.description } else { req.description };
-    let row = ProjectRow { name: name.clone(), description, config };
+    let description = if patch && req.description.is_empty() {
+        old.description
+    } else {
+        req.description
+    };
+    let row = ProjectRow {
+        name: name.clone(),
+        description,
+        config,
+    };
     state.db.write(move |c| projects::update(c, &row)).await?;
-    state.events.lifecycle(&name, "project-updated", url(&name), &caller.requestor());
+    state
+        .events
+        .lifecycle(&name, "project-updated", url(&name), &caller.requestor());
     Ok(ApiResponse::empty())
 }
 
@@ -166,13 +224,25 @@ pub async fn post_project(
     LxdJson(req): LxdJson<ProjectPost>,
 ) -> ApiResult {
     if name == "default" {
-        return Err(ApiError::Forbidden("The 'default' project cannot be renamed".into()));
+        return Err(ApiError::Forbidden(
+            "The 'default' project cannot be renamed".into(),
+        ));
     }
     validate_project_name(&req.name).map_err(ApiError::bad_request)?;
     let (old, new) = (name.clone(), req.name.clone());
-    state.db.write(move |c| projects::rename(c, &old, &new)).await?;
-    state.events.lifecycle(&req.name, "project-renamed", url(&req.name), &caller.requestor());
-    Ok(ApiResponse::Created { location: url(&req.name) })
+    state
+        .db
+        .write(move |c| projects::rename(c, &old, &new))
+        .await?;
+    state.events.lifecycle(
+        &req.name,
+        "project-renamed",
+        url(&req.name),
+        &caller.requestor(),
+    );
+    Ok(ApiResponse::Created {
+        location: url(&req.name),
+    })
 }
 
 /// `DELETE /1.0/projects/{name}`
@@ -182,16 +252,22 @@ pub async fn delete_project(
     caller: Caller,
 ) -> ApiResult {
     if name == "default" {
-        return Err(ApiError::Forbidden("The 'default' project cannot be deleted".into()));
+        return Err(ApiError::Forbidden(
+            "The 'default' project cannot be deleted".into(),
+        ));
     }
     let project = load(&state, &name)?;
-    let only_default_profile = project.used_by.iter().all(|u| u.starts_with("/1.0/profiles/default"));
+    let only_default_profile = project
+        .used_by
+        .iter()
+        .all(|u| u.starts_with("/1.0/profiles/default"));
     if !only_default_profile {
         return Err(ApiError::bad_request("Only empty projects can be removed"));
     }
     let n = name.clone();
     state.db.write(move |c| projects::delete(c, &n)).await?;
-    state.events.lifecycle(&name, "project-deleted", url(&name), &caller.requestor());
+    state
+        .events
+        .lifecycle(&name, "project-deleted", url(&name), &caller.requestor());
     Ok(ApiResponse::empty())
 }
-

@@ -21,7 +21,11 @@ fn shown_config(stored: &BTreeMap<String, String>) -> Map<String, Value> {
         .iter()
         .map(|(k, v)| {
             let hidden = server_key(k).is_some_and(|key| key.hidden);
-            let value = if hidden { Value::Bool(true) } else { Value::String(v.clone()) };
+            let value = if hidden {
+                Value::Bool(true)
+            } else {
+                Value::String(v.clone())
+            };
             (k.clone(), value)
         })
         .collect()
@@ -41,7 +45,10 @@ fn untrusted() -> ServerUntrusted {
 fn environment(state: &AppState, project: &str, pool_drivers: &[String]) -> ServerEnvironment {
     let f = &state.facts;
     let drivers = lxd_storage::supported_drivers();
-    let in_use: Vec<_> = drivers.iter().filter(|d| pool_drivers.iter().any(|p| p == d.name)).collect();
+    let in_use: Vec<_> = drivers
+        .iter()
+        .filter(|d| pool_drivers.iter().any(|p| p == d.name))
+        .collect();
     ServerEnvironment {
         addresses: Vec::new(),
         architectures: f.host.architectures.clone(),
@@ -64,8 +71,16 @@ fn environment(state: &AppState, project: &str, pool_drivers: &[String]) -> Serv
         server_name: f.host.hostname.clone(),
         server_pid: f.pid,
         server_version: SERVER_VERSION.into(),
-        storage: in_use.iter().map(|d| d.name).collect::<Vec<_>>().join(" | "),
-        storage_version: in_use.iter().map(|d| d.version.as_str()).collect::<Vec<_>>().join(" | "),
+        storage: in_use
+            .iter()
+            .map(|d| d.name)
+            .collect::<Vec<_>>()
+            .join(" | "),
+        storage_version: in_use
+            .iter()
+            .map(|d| d.version.as_str())
+            .collect::<Vec<_>>()
+            .join(" | "),
         storage_supported_drivers: drivers
             .iter()
             .map(|d| ServerStorageDriverInfo {
@@ -125,8 +140,16 @@ async fn update(
     if_match.check(&shown_config(&current))?;
     let next = merge_config(&current, &changes, patch).map_err(ApiError::bad_request)?;
     let write = next.clone();
-    state.db.write(move |c| lxd_db::server_config::replace_all(c, &write)).await?;
-    state.events.lifecycle("default", "config-updated", "/1.0".into(), &caller.requestor());
+    state
+        .db
+        .write(move |c| lxd_db::server_config::replace_all(c, &write))
+        .await?;
+    state.events.lifecycle(
+        "default",
+        "config-updated",
+        "/1.0".into(),
+        &caller.requestor(),
+    );
     Ok(ApiResponse::empty())
 }
 
@@ -142,7 +165,11 @@ pub fn merge_config(
     let mut next: BTreeMap<String, String> = if patch {
         current.clone()
     } else {
-        current.iter().filter(|(k, _)| k.starts_with("user.")).map(|(k, v)| (k.clone(), v.clone())).collect()
+        current
+            .iter()
+            .filter(|(k, _)| k.starts_with("user."))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     };
     for (key, value) in changes {
         let key_info = server_key(key);

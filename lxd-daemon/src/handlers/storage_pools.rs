@@ -26,7 +26,11 @@ fn used_by(conn: &rusqlite::Connection, pool: &str) -> Result<Vec<String>, DbErr
                     && d.get("pool").map(String::as_str) == Some(pool)
             });
             if uses {
-                let suffix = if project == "default" { String::new() } else { format!("?project={project}") };
+                let suffix = if project == "default" {
+                    String::new()
+                } else {
+                    format!("?project={project}")
+                };
                 out.push(format!("/1.0/profiles/{name}{suffix}"));
             }
         }
@@ -35,7 +39,9 @@ fn used_by(conn: &rusqlite::Connection, pool: &str) -> Result<Vec<String>, DbErr
 }
 
 fn load(state: &AppState, name: &str) -> Result<StoragePool, ApiError> {
-    let (row, used) = state.db.read(|c| Ok((pools::get(c, name)?, used_by(c, name)?)))?;
+    let (row, used) = state
+        .db
+        .read(|c| Ok((pools::get(c, name)?, used_by(c, name)?)))?;
     Ok(StoragePool {
         config: row.config,
         description: row.description,
@@ -55,9 +61,14 @@ fn driver_of(name: &str) -> Result<Box<dyn lxd_storage::StorageDriver>, ApiError
 pub async fn get_storage_pools(State(state): State<AppState>, params: Params) -> ApiResult {
     let names = state.db.read(pools::names)?;
     if params.recursion() == 0 {
-        return Ok(ApiResponse::sync(names.iter().map(|n| url(n)).collect::<Vec<_>>()));
+        return Ok(ApiResponse::sync(
+            names.iter().map(|n| url(n)).collect::<Vec<_>>(),
+        ));
     }
-    let list = names.iter().map(|n| load(&state, n)).collect::<Result<Vec<_>, _>>()?;
+    let list = names
+        .iter()
+        .map(|n| load(&state, n))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(ApiResponse::sync(list))
 }
 
@@ -76,8 +87,12 @@ pub async fn post_storage_pools(
     }
     let mount = state.paths.storage_pool(&req.name);
     let mut config = req.config;
-    driver.fill_pool_config(&mut config, &mount).map_err(ApiError::internal)?;
-    driver.create_pool(&config, &mount).map_err(ApiError::internal)?;
+    driver
+        .fill_pool_config(&mut config, &mount)
+        .map_err(ApiError::internal)?;
+    driver
+        .create_pool(&config, &mount)
+        .map_err(ApiError::internal)?;
     let row = PoolRow {
         name: req.name.clone(),
         driver: req.driver,
@@ -90,15 +105,28 @@ pub async fn post_storage_pools(
         let _ = driver.delete_pool(&config, &mount);
         return Err(e.into());
     }
-    state.events.lifecycle("default", "storage-pool-created", url(&req.name), &caller.requestor());
-    Ok(ApiResponse::Created { location: url(&req.name) })
+    state.events.lifecycle(
+        "default",
+        "storage-pool-created",
+        url(&req.name),
+        &caller.requestor(),
+    );
+    Ok(ApiResponse::Created {
+        location: url(&req.name),
+    })
 }
 
 /// `GET /1.0/storage-pools/{name}`
-pub async fn get_storage_pool(State(state): State<AppState>, Path(name): Path<String>) -> ApiResult {
+pub async fn get_storage_pool(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult {
     let pool = load(&state, &name)?;
     let etag = pool.writable();
-    Ok(ApiResponse::sync_etag(&pool, (&etag.config, &etag.description)))
+    Ok(ApiResponse::sync_etag(
+        &pool,
+        (&etag.config, &etag.description),
+    ))
 }
 
 /// `PUT /1.0/storage-pools/{name}`
@@ -147,7 +175,10 @@ async fn update(
         .db
         .write(move |c| {
             let old = pools::get(c, &n)?;
-            let old_put = StoragePoolPut { config: old.config.clone(), description: old.description.clone() };
+            let old_put = StoragePoolPut {
+                config: old.config.clone(),
+                description: old.description.clone(),
+            };
             if let Err(e) = if_match.check(&(&old_put.config, &old_put.description)) {
                 return Ok(Err(e));
             }
@@ -156,12 +187,24 @@ async fn update(
             if let Err(e) = driver.validate_pool_update(&old.config, &next.config) {
                 return Ok(Err(ApiError::internal(e)));
             }
-            pools::update(c, &PoolRow { config: next.config, description: next.description, ..old })?;
+            pools::update(
+                c,
+                &PoolRow {
+                    config: next.config,
+                    description: next.description,
+                    ..old
+                },
+            )?;
             Ok(Ok(()))
         })
         .await?;
     outcome?;
-    state.events.lifecycle("default", "storage-pool-updated", url(&name), &caller.requestor());
+    state.events.lifecycle(
+        "default",
+        "storage-pool-updated",
+        url(&name),
+        &caller.requestor(),
+    );
     Ok(ApiResponse::empty())
 }
 
@@ -173,7 +216,9 @@ pub async fn delete_storage_pool(
 ) -> ApiResult {
     let pool = load(&state, &name)?;
     if !pool.used_by.is_empty() {
-        return Err(ApiError::bad_request("The storage pool is currently in use"));
+        return Err(ApiError::bad_request(
+            "The storage pool is currently in use",
+        ));
     }
     let driver = driver_of(&pool.driver)?;
     driver
@@ -181,7 +226,12 @@ pub async fn delete_storage_pool(
         .map_err(ApiError::internal)?;
     let n = name.clone();
     state.db.write(move |c| pools::delete(c, &n)).await?;
-    state.events.lifecycle("default", "storage-pool-deleted", url(&name), &caller.requestor());
+    state.events.lifecycle(
+        "default",
+        "storage-pool-deleted",
+        url(&name),
+        &caller.requestor(),
+    );
     Ok(ApiResponse::empty())
 }
 
@@ -192,6 +242,6 @@ pub async fn get_storage_pool_resources(
 ) -> ApiResult {
     let pool = load(&state, &name)?;
     let source = pool.config.get("source").cloned().unwrap_or_default();
-    let res = lxd_sys::resources::pool_resources(std::path::Path::new(&source)).map_err(ApiError::internal)?;
+    let res = lxd_sys::pool_resources(std::path::Path::new(&source)).map_err(ApiError::internal)?;
     Ok(ApiResponse::sync(res))
 }

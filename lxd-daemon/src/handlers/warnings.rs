@@ -14,7 +14,10 @@ const STATUSES: &[&str] = &["new", "acknowledged"];
 pub async fn get_warnings(State(state): State<AppState>, params: Params) -> ApiResult {
     let list = state.db.read(warnings::list)?;
     if params.recursion() == 0 {
-        let urls: Vec<String> = list.iter().map(|w| format!("/1.0/warnings/{}", w.uuid)).collect();
+        let urls: Vec<String> = list
+            .iter()
+            .map(|w| format!("/1.0/warnings/{}", w.uuid))
+            .collect();
         return Ok(ApiResponse::sync(urls));
     }
     Ok(ApiResponse::sync(list))
@@ -34,9 +37,15 @@ pub async fn put_warning(
     LxdJson(req): LxdJson<WarningPut>,
 ) -> ApiResult {
     if !STATUSES.contains(&req.status.as_str()) {
-        return Err(ApiError::bad_request(format!("Invalid warning type {:?}", req.status)));
+        return Err(ApiError::bad_request(format!(
+            "Invalid warning type {:?}",
+            req.status
+        )));
     }
-    state.db.write(move |c| warnings::set_status(c, &uuid, &req.status)).await?;
+    state
+        .db
+        .write(move |c| warnings::set_status(c, &uuid, &req.status))
+        .await?;
     Ok(ApiResponse::empty())
 }
 

@@ -56,7 +56,10 @@ pub struct Operations {
 impl Operations {
     /// An empty registry sending its events on `events`.
     pub fn new(events: EventBus) -> Arc<Self> {
-        Arc::new(Self { ops: Mutex::new(HashMap::new()), events })
+        Arc::new(Self {
+            ops: Mutex::new(HashMap::new()),
+            events,
+        })
     }
 
     /// Start an operation running `run`; the returned handle is already registered.

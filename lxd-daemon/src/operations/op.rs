@@ -129,7 +129,7 @@ impl Op {
             st.updated_at = crate::time::now_rfc3339();
         }
         self.emit();
-        let _ = self.done.send(true);
+        self.done.send_replace(true);
     }
 
     /// Wait until the operation ends or `timeout` passes (`None` waits forever).
@@ -160,7 +160,7 @@ impl Op {
             st.updated_at = crate::time::now_rfc3339();
         }
         self.emit();
-        let _ = self.cancel.send(true);
+        self.cancel.send_replace(true);
         Ok(())
     }
 

@@ -20,15 +20,20 @@ pub fn open(path: &Path, group: Option<&str>) -> anyhow::Result<ApiListener> {
         std_listener.set_nonblocking(true)?;
         let listener = UnixListener::from_std(std_listener).context("Bad socket from systemd")?;
         tracing::info!("Using the socket passed by systemd");
-        return Ok(ApiListener { listener, activated: true });
+        return Ok(ApiListener {
+            listener,
+            activated: true,
+        });
     }
     if path.exists() {
         if std::os::unix::net::UnixStream::connect(path).is_ok() {
             bail!("LXD is already running");
         }
-        std::fs::remove_file(path).with_context(|| format!("Failed to remove stale socket {}", path.display()))?;
+        std::fs::remove_file(path)
+            .with_context(|| format!("Failed to remove stale socket {}", path.display()))?;
     }
-    let listener = UnixListener::bind(path).with_context(|| format!("Failed to bind {}", path.display()))?;
+    let listener =
+        UnixListener::bind(path).with_context(|| format!("Failed to bind {}", path.display()))?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
     if let Some(name) = group.filter(|g| !g.is_empty()) {
         let gid = nix::unistd::Group::from_name(name)
@@ -38,5 +43,8 @@ pub fn open(path: &Path, group: Option<&str>) -> anyhow::Result<ApiListener> {
             .gid;
         nix::unistd::chown(path, None, Some(gid)).context("Failed to set the socket's group")?;
     }
-    Ok(ApiListener { listener, activated: false })
+    Ok(ApiListener {
+        listener,
+        activated: false,
+    })
 }

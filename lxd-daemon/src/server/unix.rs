@@ -30,7 +30,10 @@ pub async fn serve(listener: UnixListener, app: Router, mut stop: watch::Receive
                 pid: cred.pid(),
                 protocol: "unix",
             },
-            Err(_) => ConnInfo { protocol: "unix", ..Default::default() },
+            Err(_) => ConnInfo {
+                protocol: "unix",
+                ..Default::default()
+            },
         };
         let app = app.clone();
         tokio::spawn(async move {

@@ -110,7 +110,11 @@ pub struct ServerConfigError {
 impl ServerConfigError {
     /// A value of the wrong JSON type (`type_name` as Go names it, e.g. `float64`).
     pub fn invalid_type(key: &str, type_name: &str) -> Self {
-        Self { key: key.to_string(), value: None, reason: format!("invalid type {type_name}") }
+        Self {
+            key: key.to_string(),
+            value: None,
+            reason: format!("invalid type {type_name}"),
+        }
     }
 }
 

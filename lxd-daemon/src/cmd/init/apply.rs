@@ -33,9 +33,14 @@ pub async fn apply(socket: &Path, preseed: &Preseed) -> anyhow::Result<()> {
 async fn apply_all(socket: &Path, preseed: &Preseed, undo: &mut Vec<Undo>) -> anyhow::Result<()> {
     if !preseed.config.is_empty() {
         let old = request(socket, "GET", "/1.0", None).await?;
-        request(socket, "PATCH", "/1.0", Some(&json!({ "config": preseed.config })))
-            .await
-            .context("Failed to update server configuration")?;
+        request(
+            socket,
+            "PATCH",
+            "/1.0",
+            Some(&json!({ "config": preseed.config })),
+        )
+        .await
+        .context("Failed to update server configuration")?;
         undo.push(Undo::Put("/1.0".into(), json!({ "config": old["config"] })));
     }
     for pool in &preseed.storage_pools {
@@ -76,7 +81,9 @@ async fn upsert(
         Ok(old) => {
             let mut put = put;
             // Keep a pool's source: it cannot change after creation.
-            if let (Some(src), Some(cfg)) = (old["config"].get("source"), put["config"].as_object_mut()) {
+            if let (Some(src), Some(cfg)) =
+                (old["config"].get("source"), put["config"].as_object_mut())
+            {
                 cfg.entry("source").or_insert(src.clone());
             }
             request(socket, "PUT", &url, Some(&put)).await?;

@@ -12,11 +12,28 @@ fn entries(list: Value, with_driver: bool, with_devices: bool) -> anyhow::Result
     Ok(objects
         .into_iter()
         .map(|o| Entry {
-            name: o.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
-            description: o.get("description").and_then(Value::as_str).unwrap_or_default().to_string(),
-            driver: with_driver.then(|| o.get("driver").and_then(Value::as_str).unwrap_or_default().to_string()),
-            config: serde_json::from_value(o.get("config").cloned().unwrap_or_default()).unwrap_or_default(),
-            devices: with_devices.then(|| serde_json::from_value(o.get("devices").cloned().unwrap_or_default()).unwrap_or_default()),
+            name: o
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            description: o
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            driver: with_driver.then(|| {
+                o.get("driver")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            }),
+            config: serde_json::from_value(o.get("config").cloned().unwrap_or_default())
+                .unwrap_or_default(),
+            devices: with_devices.then(|| {
+                serde_json::from_value(o.get("devices").cloned().unwrap_or_default())
+                    .unwrap_or_default()
+            }),
         })
         .collect())
 }
@@ -27,9 +44,21 @@ pub async fn run(socket: &Path) -> anyhow::Result<()> {
     let preseed = Preseed {
         config: serde_json::from_value(server["config"].clone()).unwrap_or_default(),
         networks: Vec::new(),
-        storage_pools: entries(request(socket, "GET", "/1.0/storage-pools?recursion=1", None).await?, true, false)?,
-        profiles: entries(request(socket, "GET", "/1.0/profiles?recursion=1", None).await?, false, true)?,
-        projects: entries(request(socket, "GET", "/1.0/projects?recursion=1", None).await?, false, false)?,
+        storage_pools: entries(
+            request(socket, "GET", "/1.0/storage-pools?recursion=1", None).await?,
+            true,
+            false,
+        )?,
+        profiles: entries(
+            request(socket, "GET", "/1.0/profiles?recursion=1", None).await?,
+            false,
+            true,
+        )?,
+        projects: entries(
+            request(socket, "GET", "/1.0/projects?recursion=1", None).await?,
+            false,
+            false,
+        )?,
         cluster: None,
     };
     print!("{}", yaml_serde::to_string(&preseed)?);

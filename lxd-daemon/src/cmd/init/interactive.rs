@@ -16,13 +16,20 @@ fn ask(question: &str, default: &str) -> anyhow::Result<String> {
         bail!("Unexpected end of input");
     }
     let answer = line.trim();
-    Ok(if answer.is_empty() { default.to_string() } else { answer.to_string() })
+    Ok(if answer.is_empty() {
+        default.to_string()
+    } else {
+        answer.to_string()
+    })
 }
 
 fn ask_bool(question: &str, default: bool) -> anyhow::Result<bool> {
     let def = if default { "yes" } else { "no" };
     loop {
-        match ask(&format!("{question} (yes/no) [default={def}]:"), def)?.to_lowercase().as_str() {
+        match ask(&format!("{question} (yes/no) [default={def}]:"), def)?
+            .to_lowercase()
+            .as_str()
+        {
             "yes" | "y" => return Ok(true),
             "no" | "n" => return Ok(false),
             _ => println!("Invalid input, try again.\n"),
@@ -39,15 +46,28 @@ pub async fn ask_all(socket: &Path) -> anyhow::Result<Option<Preseed>> {
     }
     if ask_bool("Do you want to configure a new storage pool?", true)? {
         let name = ask("Name of the new storage pool [default=default]:", "default")?;
-        let drivers: Vec<&str> = lxd_storage::supported_drivers().iter().map(|d| d.name).collect();
+        let drivers: Vec<&str> = lxd_storage::supported_drivers()
+            .iter()
+            .map(|d| d.name)
+            .collect();
         let driver = loop {
-            let d = ask(&format!("Name of the storage backend to use ({}) [default=dir]:", drivers.join(", ")), "dir")?;
+            let d = ask(
+                &format!(
+                    "Name of the storage backend to use ({}) [default=dir]:",
+                    drivers.join(", ")
+                ),
+                "dir",
+            )?;
             if drivers.contains(&d.as_str()) {
                 break d;
             }
             println!("Invalid input, try again.\n");
         };
-        preseed.storage_pools.push(Entry { name: name.clone(), driver: Some(driver), ..Default::default() });
+        preseed.storage_pools.push(Entry {
+            name: name.clone(),
+            driver: Some(driver),
+            ..Default::default()
+        });
         let root = [("type", "disk"), ("path", "/"), ("pool", name.as_str())]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -63,27 +83,54 @@ pub async fn ask_all(socket: &Path) -> anyhow::Result<Option<Preseed>> {
         bail!("MAAS integration is not implemented");
     }
     // Managed bridges come with the networking work; until then the default is "no".
-    if ask_bool("Would you like to create a new local network bridge?", false)? {
+    if ask_bool(
+        "Would you like to create a new local network bridge?",
+        false,
+    )? {
         bail!("Managed networks are not implemented yet");
     }
-    if ask_bool("Would you like the LXD server to be available over the network?", false)? {
-        let addr = ask("Address to bind LXD to (not including port) [default=all]:", "all")?;
+    if ask_bool(
+        "Would you like the LXD server to be available over the network?",
+        false,
+    )? {
+        let addr = ask(
+            "Address to bind LXD to (not including port) [default=all]:",
+            "all",
+        )?;
         let port = ask("Port to bind LXD to [default=8443]:", "8443")?;
-        let host = if addr == "all" { "[::]".to_string() } else { addr };
-        preseed.config.insert("core.https_address".into(), Value::String(format!("{host}:{port}")));
+        let host = if addr == "all" {
+            "[::]".to_string()
+        } else {
+            addr
+        };
+        preseed.config.insert(
+            "core.https_address".into(),
+            Value::String(format!("{host}:{port}")),
+        );
         let pw = ask("Trust password for new clients:", "")?;
         let again = ask("Again:", "")?;
         if pw != again {
             bail!("Passwords don't match");
         }
         if !pw.is_empty() {
-            preseed.config.insert("core.trust_password".into(), Value::String(pw));
+            preseed
+                .config
+                .insert("core.trust_password".into(), Value::String(pw));
         }
     }
-    if !ask_bool("Would you like stale cached images to be updated automatically?", true)? {
-        preseed.config.insert("images.auto_update_interval".into(), Value::String("0".into()));
+    if !ask_bool(
+        "Would you like stale cached images to be updated automatically?",
+        true,
+    )? {
+        preseed.config.insert(
+            "images.auto_update_interval".into(),
+            Value::String("0".into()),
+        );
     }
-    if ask_bool("Would you like a YAML \"lxd init\" preseed to be printed?", false)? {
+    if ask_bool(
+        "Would you like a YAML \"lxd init\" preseed to be printed?",
+        false,
+    )? {
         print!("{}", yaml_serde::to_string(&preseed)?);
     }
     Ok(Some(preseed))

@@ -10,7 +10,6 @@ mod preseed;
 use std::io::{IsTerminal, Read};
 
 use anyhow::bail;
-pub use preseed::Preseed;
 
 /// Flags of `lxd init`.
 #[derive(clap::Args, Default)]
@@ -52,7 +51,10 @@ pub struct Args {
 
 /// Run `lxd init`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let modes = [args.auto, args.minimal, args.preseed, args.dump].iter().filter(|m| **m).count();
+    let modes = [args.auto, args.minimal, args.preseed, args.dump]
+        .iter()
+        .filter(|m| **m)
+        .count();
     if modes > 1 {
         bail!("Can't use --auto, --minimal, --preseed or --dump together");
     }

@@ -70,9 +70,15 @@ mod tests {
             "config:\n  images.auto_update_interval: 6\nstorage_pools:\n- name: default\n  driver: dir\nprofiles:\n- name: default\n  devices:\n    root: {path: /, pool: default, type: disk}\n",
         )
         .unwrap();
-        assert_eq!(p.config["images.auto_update_interval"], Value::String("6".into()));
+        assert_eq!(
+            p.config["images.auto_update_interval"],
+            Value::String("6".into())
+        );
         assert_eq!(p.storage_pools[0].driver.as_deref(), Some("dir"));
-        assert_eq!(p.profiles[0].devices.as_ref().unwrap()["root"]["pool"], "default");
+        assert_eq!(
+            p.profiles[0].devices.as_ref().unwrap()["root"]["pool"],
+            "default"
+        );
     }
 
     #[test]

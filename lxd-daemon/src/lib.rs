@@ -1,0 +1,17 @@
+//! The `lxd` daemon as a library: the binary in `main.rs` parses flags and calls into it, and
+//! the API-tier tests and benchmarks drive the router and a real socket through it.
+
+pub mod api;
+pub mod cmd;
+pub mod daemon;
+pub mod events;
+pub mod facts;
+pub mod handlers;
+pub mod logging;
+pub mod operations;
+pub mod paths;
+pub mod secrets;
+pub mod server;
+pub mod startup_warnings;
+pub mod state;
+pub mod time;
