@@ -525,7 +525,10 @@ mod tests {
             speed: 1.5,
             ..Default::default()
         };
-        assert_eq!(serde_json::to_value(&slow).unwrap()["speed"].to_string(), "1.5");
+        assert_eq!(
+            serde_json::to_value(&slow).unwrap()["speed"].to_string(),
+            "1.5"
+        );
     }
 
     #[test]
