@@ -1,1 +1,29 @@
-//! The OS boundary of the project.
+//! The OS boundary: everything that reads the host (procfs, sysfs, os-release, ioctls, kernel
+//! feature probes) or runs its tools, behind small functions and traits with injected paths.
+//!
+//! This is the only crate allowed `unsafe`; every block carries a `// SAFETY:` comment. It
+//! never changes the host's state except for short-lived scratch objects of its probes, and it
+//! holds no daemon state: callers cache what they read.
+//!
+//! - [`paths`]: [`HostPaths`], the roots of `/proc`, `/sys`, `/etc` ... (fake trees in tests).
+//! - [`host`]: uname, os-release, hostname, architectures, firewall, kernel features.
+//! - [`resources`]: the inventory of `GET /1.0/resources`.
+//! - [`pool`]: usage of a storage pool's filesystem.
+//! - [`activation`]: listening sockets handed over by systemd.
+//! - [`command`]: the [`CommandRunner`] trait for external tools, with a recording fake.
+
+pub mod activation;
+pub mod command;
+pub mod host;
+pub mod paths;
+pub mod pool;
+pub mod resources;
+
+pub use command::{CommandError, CommandRunner, RealCommandRunner, RecordingCommandRunner};
+pub use host::{
+    detect_firewall, host_info, probe_kernel_features, Firewall, HostError, HostInfo,
+    KernelFeatures,
+};
+pub use paths::HostPaths;
+pub use pool::{pool_resources, PoolError};
+pub use resources::{collect, ResourcesError};
