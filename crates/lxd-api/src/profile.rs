@@ -7,25 +7,25 @@ use crate::{ConfigMap, DevicesMap};
 /// The writable part of a profile.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProfilePut {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null_default::deserialize")]
     pub config: ConfigMap,
     #[serde(default)]
     pub description: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null_default::deserialize")]
     pub devices: DevicesMap,
 }
 
 /// A profile as served by `GET /1.0/profiles/<name>`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null_default::deserialize")]
     pub config: ConfigMap,
     #[serde(default)]
     pub description: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null_default::deserialize")]
     pub devices: DevicesMap,
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null_default::deserialize")]
     pub used_by: Vec<String>,
 }
 
@@ -43,11 +43,11 @@ impl Profile {
 /// Body of `POST /1.0/profiles`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProfilesPost {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null_default::deserialize")]
     pub config: ConfigMap,
     #[serde(default)]
     pub description: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null_default::deserialize")]
     pub devices: DevicesMap,
     pub name: String,
 }

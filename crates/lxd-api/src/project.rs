@@ -7,19 +7,19 @@ use crate::ConfigMap;
 /// A project.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Project {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null_default::deserialize")]
     pub config: ConfigMap,
     #[serde(default)]
     pub description: String,
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null_default::deserialize")]
     pub used_by: Vec<String>,
 }
 
 /// The writable part of a project.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProjectPut {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null_default::deserialize")]
     pub config: ConfigMap,
     #[serde(default)]
     pub description: String,

@@ -8,7 +8,7 @@ use serde_json::Value;
 /// The writable part of the server: its configuration.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServerPut {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null_default::deserialize")]
     pub config: serde_json::Map<String, Value>,
 }
 
@@ -65,7 +65,7 @@ pub struct ServerEnvironment {
 /// The full server object for trusted callers (Go flattens the embedded structs).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Server {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null_default::deserialize")]
     pub config: serde_json::Map<String, Value>,
     #[serde(flatten)]
     pub untrusted: ServerUntrusted,

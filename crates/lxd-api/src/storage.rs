@@ -7,7 +7,7 @@ use crate::ConfigMap;
 /// The writable part of a pool.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StoragePoolPut {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null_default::deserialize")]
     pub config: ConfigMap,
     #[serde(default)]
     pub description: String,
@@ -16,7 +16,7 @@ pub struct StoragePoolPut {
 /// A storage pool as served by `GET /1.0/storage-pools/<name>`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StoragePool {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null_default::deserialize")]
     pub config: ConfigMap,
     #[serde(default)]
     pub description: String,
@@ -27,7 +27,7 @@ pub struct StoragePool {
     pub used_by: Vec<String>,
     #[serde(default)]
     pub status: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null_default::deserialize")]
     pub locations: Vec<String>,
 }
 
@@ -44,7 +44,7 @@ impl StoragePool {
 /// Body of `POST /1.0/storage-pools`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StoragePoolsPost {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null_default::deserialize")]
     pub config: ConfigMap,
     #[serde(default)]
     pub description: String,

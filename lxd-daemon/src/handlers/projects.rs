@@ -98,7 +98,7 @@ pub struct ProjectsPost {
     name: String,
     #[serde(default)]
     description: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lxd_api::null_default::deserialize")]
     config: lxd_api::ConfigMap,
 }
 

@@ -15,7 +15,7 @@ pub struct Entry {
     pub description: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub driver: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lxd_api::null_default::deserialize")]
     pub config: lxd_api::ConfigMap,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub devices: Option<lxd_api::DevicesMap>,
@@ -24,15 +24,15 @@ pub struct Entry {
 /// What `lxd init --preseed` reads and `--dump` prints.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Preseed {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lxd_api::null_default::deserialize")]
     pub config: serde_json::Map<String, Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lxd_api::null_default::deserialize")]
     pub networks: Vec<Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lxd_api::null_default::deserialize")]
     pub storage_pools: Vec<Entry>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lxd_api::null_default::deserialize")]
     pub profiles: Vec<Entry>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lxd_api::null_default::deserialize")]
     pub projects: Vec<Entry>,
     #[serde(default)]
     pub cluster: Option<Value>,
