@@ -41,14 +41,29 @@ fn op_value(v: &mut Value) {
     sort_maps_at(v, &["resources", "metadata"]);
 }
 
-/// `2006/01/02 15:04 MST` in local time, as lxc prints timestamps.
+/// `2006/01/02 15:04 MST` in local time, as lxc prints timestamps. chrono cannot name a
+/// zone, so a zero offset prints as `UTC` (what Go prints on these machines) and any other
+/// offset numerically, as Go does for zones without an abbreviation.
 pub fn lxc_time(rfc3339: &str) -> String {
-    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
-        Ok(t) => t
-            .with_timezone(&chrono::Local)
-            .format("%Y/%m/%d %H:%M %Z")
-            .to_string(),
-        Err(_) => String::new(),
+    let Ok(t) = chrono::DateTime::parse_from_rfc3339(rfc3339) else {
+        return String::new();
+    };
+    let local = t.with_timezone(&chrono::Local);
+    let zone = match local.offset().local_minus_utc() {
+        0 => "UTC".to_string(),
+        _ => local.format("%:::z").to_string(),
+    };
+    format!("{} {zone}", local.format("%Y/%m/%d %H:%M"))
+}
+
+#[cfg(test)]
+mod time_tests {
+    #[test]
+    fn lxc_time_utc_host_prints_utc_abbreviation() {
+        if chrono::Local::now().offset().local_minus_utc() == 0 {
+            assert_eq!(super::lxc_time("2026-11-28T00:15:22.838502463Z"), "2026/11/28 00:15 UTC");
+        }
+        assert_eq!(super::lxc_time("garbage"), "");
     }
 }
 

@@ -51,6 +51,9 @@ mod tests {
                     .unwrap_or_else(|| panic!("{e} is not an LXD 5.0.2 extension"))
             })
             .collect();
-        assert!(positions.windows(2).all(|w| w[0] < w[1]), "out of upstream order");
+        assert!(
+            positions.windows(2).all(|w| w[0] < w[1]),
+            "out of upstream order"
+        );
     }
 }

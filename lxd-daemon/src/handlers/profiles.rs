@@ -203,7 +203,12 @@ async fn update(
             if let Err(e) = if_match.check(&etag_of(&old)) {
                 return Ok(Err(e));
             }
-            let next = compute(&old);
+            let mut next = compute(&old);
+            // An empty value unsets a key (`lxc profile unset` sends the key with "").
+            next.config.retain(|_, v| !v.is_empty());
+            for dev in next.devices.values_mut() {
+                dev.retain(|_, v| !v.is_empty());
+            }
             if let Err(msg) = validate(&next) {
                 return Ok(Err(ApiError::Internal(msg)));
             }
