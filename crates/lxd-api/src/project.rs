@@ -16,6 +16,23 @@ pub struct Project {
     pub used_by: Vec<String>,
 }
 
+/// Body of `POST /1.0/projects`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProjectsPost {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default, deserialize_with = "crate::null_default::deserialize")]
+    pub config: ConfigMap,
+}
+
+/// Body of `POST /1.0/projects/<name>` (rename).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProjectPost {
+    pub name: String,
+}
+
 /// The writable part of a project.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProjectPut {

@@ -58,7 +58,7 @@ pub struct Params(pub HashMap<String, String>);
 
 impl Params {
     /// `?recursion=` as a number (0 when absent or invalid, as LXD treats it).
-    pub fn recursion(&self) -> u8 {
+    pub fn recursion(&self) -> i64 {
         self.0
             .get("recursion")
             .and_then(|r| r.parse().ok())

@@ -14,10 +14,10 @@ pub fn run() -> anyhow::Result<()> {
     let db = lxd_db::Database::open(&db_path).context("Failed to open the database")?;
     let config = db.read(lxd_db::server_config::get_all)?;
     db.close();
-    if !config
+    let has_address = config
         .get("core.https_address")
-        .is_some_and(|a| !a.is_empty())
-    {
+        .is_some_and(|a| !a.is_empty());
+    if !has_address {
         tracing::debug!("No need to start the daemon now");
         return Ok(());
     }

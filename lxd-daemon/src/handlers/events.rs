@@ -20,7 +20,7 @@ struct Filter {
 
 impl Filter {
     fn accepts(&self, event: &lxd_api::Event) -> bool {
-        self.types.iter().any(|t| *t == event.kind)
+        self.types.contains(&event.kind)
             && match &self.project {
                 Some(p) => event.project.is_empty() || event.project == *p,
                 None => true,

@@ -22,6 +22,9 @@ fn find(state: &AppState, id: &str) -> Result<std::sync::Arc<Op>, ApiError> {
 /// `GET /1.0/operations`: a map from lower-cased status to URLs (or objects with recursion).
 pub async fn get_operations(State(state): State<AppState>, params: Params) -> ApiResult {
     let all = params.get("all-projects") == Some("true");
+    if !all {
+        super::require_project(&state, params.project())?;
+    }
     let project = (!all).then(|| params.project().to_string());
     let mut by_status: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
     for op in state.operations.list(project.as_deref()) {

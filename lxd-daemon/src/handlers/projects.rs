@@ -1,10 +1,9 @@
 //! `/1.0/projects`: the `default` project and user projects (config and profiles so far).
 
 use axum::extract::{Path, State};
-use lxd_api::project::{Project, ProjectPut};
+use lxd_api::project::{Project, ProjectPost, ProjectPut, ProjectsPost};
 use lxd_db::projects::{self, ProjectRow};
 use lxd_shared::names::validate_project_name;
-use serde::Deserialize;
 
 use crate::api::caller::Caller;
 use crate::api::extract::{IfMatch, LxdJson, Params};
@@ -89,17 +88,6 @@ pub async fn get_projects(State(state): State<AppState>, params: Params) -> ApiR
             .map(|n| load(&state, n))
             .collect::<Result<Vec<_>, _>>()?,
     ))
-}
-
-/// Body of `POST /1.0/projects`.
-#[derive(Deserialize)]
-pub struct ProjectsPost {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default, deserialize_with = "lxd_api::null_default::deserialize")]
-    config: lxd_api::ConfigMap,
 }
 
 /// `POST /1.0/projects`
@@ -208,12 +196,6 @@ async fn update(
         .events
         .lifecycle(&name, "project-updated", url(&name), &caller.requestor());
     Ok(ApiResponse::empty())
-}
-
-/// Body of `POST /1.0/projects/{name}` (rename).
-#[derive(Deserialize)]
-pub struct ProjectPost {
-    name: String,
 }
 
 /// `POST /1.0/projects/{name}`: rename.

@@ -97,6 +97,7 @@ pub async fn get_server(
     State(state): State<AppState>,
     params: crate::api::extract::Params,
 ) -> ApiResult {
+    super::require_project(&state, params.project())?;
     let stored = state.db.read(lxd_db::server_config::get_all)?;
     let config = shown_config(&stored);
     let pool_drivers = state.db.read(lxd_db::pools::drivers)?;

@@ -241,7 +241,10 @@ pub async fn get_storage_pool_resources(
     Path(name): Path<String>,
 ) -> ApiResult {
     let pool = load(&state, &name)?;
-    let source = pool.config.get("source").cloned().unwrap_or_default();
-    let res = lxd_sys::pool_resources(std::path::Path::new(&source)).map_err(ApiError::internal)?;
+    let source = match pool.config.get("source").filter(|s| !s.is_empty()) {
+        Some(s) => std::path::PathBuf::from(s),
+        None => state.paths.storage_pool(&name),
+    };
+    let res = lxd_sys::pool_resources(&source).map_err(ApiError::internal)?;
     Ok(ApiResponse::sync(res))
 }

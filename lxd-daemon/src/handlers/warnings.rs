@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use lxd_api::WarningPut;
 use lxd_db::warnings;
 
-use crate::api::extract::{LxdJson, Params};
+use crate::api::extract::{IfMatch, LxdJson, Params};
 use crate::api::{ApiError, ApiResponse, ApiResult};
 use crate::state::AppState;
 
@@ -12,7 +12,11 @@ const STATUSES: &[&str] = &["new", "acknowledged"];
 
 /// `GET /1.0/warnings`
 pub async fn get_warnings(State(state): State<AppState>, params: Params) -> ApiResult {
-    let list = state.db.read(warnings::list)?;
+    let mut list = state.db.read(warnings::list)?;
+    if let Some(project) = params.get("project").filter(|p| !p.is_empty()) {
+        super::require_project(&state, project)?;
+        list.retain(|w| w.project.is_empty() || w.project == project);
+    }
     if params.recursion() == 0 {
         let urls: Vec<String> = list
             .iter()
@@ -34,8 +38,11 @@ pub async fn get_warning(State(state): State<AppState>, Path(uuid): Path<String>
 pub async fn put_warning(
     State(state): State<AppState>,
     Path(uuid): Path<String>,
+    if_match: IfMatch,
     LxdJson(req): LxdJson<WarningPut>,
 ) -> ApiResult {
+    let current = state.db.read(|c| warnings::get(c, &uuid))?;
+    if_match.check(&current.status)?;
     if !STATUSES.contains(&req.status.as_str()) {
         return Err(ApiError::bad_request(format!(
             "Invalid warning type {:?}",
