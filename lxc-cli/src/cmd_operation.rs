@@ -61,7 +61,10 @@ mod time_tests {
     #[test]
     fn lxc_time_utc_host_prints_utc_abbreviation() {
         if chrono::Local::now().offset().local_minus_utc() == 0 {
-            assert_eq!(super::lxc_time("2026-11-28T00:15:22.838502463Z"), "2026/11/28 00:15 UTC");
+            assert_eq!(
+                super::lxc_time("2026-11-28T00:15:22.838502463Z"),
+                "2026/11/28 00:15 UTC"
+            );
         }
         assert_eq!(super::lxc_time("garbage"), "");
     }
