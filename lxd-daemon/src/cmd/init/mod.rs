@@ -7,7 +7,7 @@ mod dump;
 mod interactive;
 mod preseed;
 
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 
 use anyhow::bail;
 
@@ -79,9 +79,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         } else if args.auto || args.minimal {
             auto::preseed(&socket, &args).await?
         } else {
-            if !std::io::stdin().is_terminal() {
-                bail!("Interactive mode needs a terminal; use --auto or --preseed");
-            }
             match interactive::ask_all(&socket).await? {
                 Some(p) => p,
                 None => return Ok(()),
