@@ -204,10 +204,15 @@ impl ConfigCmd {
                     let (inst, _) = t.client.get_struct::<Value>(&path).await?;
                     (path.clone(), instance_put(&inst, false))
                 };
+                let server = t.instance.is_empty();
                 let apply = |text: String, etag: String| {
                     let (client, path) = (t.client.clone(), path.clone());
                     async move {
-                        let v: Value = crate::editor::parse_yaml(&text)?;
+                        let v: Value = if server {
+                            crate::editor::decode_yaml(&text, crate::go_yaml::SERVER_PUT)?
+                        } else {
+                            crate::editor::parse_yaml(&text)?
+                        };
                         client.query("PUT", &path, Some(&v), Some(&etag)).await?;
                         Ok(())
                     }

@@ -187,7 +187,10 @@ impl ProfileCmd {
                 }
                 let (client, name) = named(&ctx, &args[0]).await?;
                 if !crate::editor::stdin_is_terminal() {
-                    let put: ProfilePut = crate::editor::parse_yaml(&crate::editor::read_stdin()?)?;
+                    let put: ProfilePut = crate::editor::decode_yaml(
+                        &crate::editor::read_stdin()?,
+                        crate::go_yaml::PROFILE_PUT,
+                    )?;
                     client.update_profile(&name, &put, "").await?;
                     return Ok(());
                 }
@@ -196,7 +199,8 @@ impl ProfileCmd {
                 crate::editor::edit_loop(EDIT_HELP, &yaml, |text| {
                     let (client, name, etag) = (client.clone(), name.clone(), etag.clone());
                     async move {
-                        let put: ProfilePut = crate::editor::parse_yaml(&text)?;
+                        let put: ProfilePut =
+                            crate::editor::decode_yaml(&text, crate::go_yaml::PROFILE_PUT)?;
                         client.update_profile(&name, &put, &etag).await?;
                         Ok(())
                     }

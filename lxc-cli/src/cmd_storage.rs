@@ -34,13 +34,21 @@ enum StorageSub {
     /// Edit storage pool configurations as YAML
     Edit { args: Vec<String> },
     /// Get values for storage pool configuration keys
-    Get { args: Vec<String> },
+    Get {
+        args: Vec<String>,
+        /// Cluster member name
+        #[arg(long, value_name = "")]
+        target: Option<String>,
+    },
     /// Show useful information about storage pools
     Info {
         args: Vec<String>,
         /// Show the used and free space in bytes
         #[arg(long)]
         bytes: bool,
+        /// Cluster member name
+        #[arg(long, value_name = "")]
+        target: Option<String>,
     },
     /// List available storage pools
     #[command(visible_alias = "ls")]
@@ -51,11 +59,29 @@ enum StorageSub {
         format: String,
     },
     /// Set storage pool configuration keys
-    Set { args: Vec<String> },
+    Set {
+        args: Vec<String>,
+        /// Cluster member name
+        #[arg(long, value_name = "")]
+        target: Option<String>,
+    },
     /// Show storage pool configurations and resources
-    Show { args: Vec<String> },
+    Show {
+        args: Vec<String>,
+        /// Show the resources available to the storage pool
+        #[arg(long)]
+        resources: bool,
+        /// Cluster member name
+        #[arg(long, value_name = "")]
+        target: Option<String>,
+    },
     /// Unset storage pool configuration keys
-    Unset { args: Vec<String> },
+    Unset {
+        args: Vec<String>,
+        /// Cluster member name
+        #[arg(long, value_name = "")]
+        target: Option<String>,
+    },
 }
 
 const EDIT_HELP: &str = "### This is a YAML representation of a storage pool.
@@ -86,6 +112,27 @@ async fn named(ctx: &Ctx, raw: &str) -> Result<(lxd_client::Client, String)> {
     Ok((client, name))
 }
 
+/// Like [`named`], the client addressing cluster member `target` when one is given.
+async fn named_on(
+    ctx: &Ctx,
+    raw: &str,
+    target: &Option<String>,
+) -> Result<(lxd_client::Client, String)> {
+    let (client, name) = named(ctx, raw).await?;
+    Ok((client.with_target(target.as_deref().unwrap_or("")), name))
+}
+
+/// `storage set` (and `unset`, which sets the key to ""): the pool first, then the pairs.
+async fn set_keys(ctx: &Ctx, args: &[String], target: &Option<String>) -> Result<()> {
+    let (client, name) = named_on(ctx, &args[0], target).await?;
+    let (pool, etag) = client.get_storage_pool(&name).await?;
+    let keys = crate::kv::parse_key_values(&args[1..])?;
+    let mut put = pool.writable();
+    put.config.extend(keys);
+    client.update_storage_pool(&name, &put, &etag).await?;
+    Ok(())
+}
+
 impl StorageCmd {
     pub async fn run(self, ctx: Ctx) -> Result<()> {
         let Some(cmd) = self.cmd else {
@@ -112,12 +159,22 @@ impl StorageCmd {
                 ];
                 render_table(&format, &header, &rows, &pool_value(&pools))
             }
-            StorageSub::Show { args } => {
+            StorageSub::Show {
+                args,
+                resources,
+                target,
+            } => {
                 if check_args(&["storage", "show"], &args, 1, Some(1))? {
                     return Ok(());
                 }
-                let (client, name) = named(&ctx, &args[0]).await?;
-                let (pool, _) = client.get_storage_pool(&name).await?;
+                let (client, name) = named_on(&ctx, &args[0], &target).await?;
+                if resources {
+                    let res = client.get_storage_pool_resources(&name).await?;
+                    print!("{}", to_yaml(&pool_resources_value(&res)));
+                    return Ok(());
+                }
+                let (mut pool, _) = client.get_storage_pool(&name).await?;
+                pool.used_by.sort();
                 print!("{}", to_yaml(&pool_value(&pool)));
                 Ok(())
             }
@@ -133,7 +190,7 @@ impl StorageCmd {
                 };
                 for entry in &args[2..] {
                     let Some((k, v)) = entry.split_once('=') else {
-                        bail!("Bad key=value pair: {entry}");
+                        bail!("Bad key=value pair: [{entry}]");
                     };
                     post.config.insert(k.into(), v.into());
                 }
@@ -167,8 +224,10 @@ impl StorageCmd {
                 }
                 let (client, name) = named(&ctx, &args[0]).await?;
                 if !crate::editor::stdin_is_terminal() {
-                    let put: StoragePoolPut =
-                        crate::editor::parse_yaml(&crate::editor::read_stdin()?)?;
+                    let put: StoragePoolPut = crate::editor::decode_yaml(
+                        &crate::editor::read_stdin()?,
+                        crate::go_yaml::STORAGE_POOL_PUT,
+                    )?;
                     client.update_storage_pool(&name, &put, "").await?;
                     return Ok(());
                 }
@@ -177,61 +236,62 @@ impl StorageCmd {
                 crate::editor::edit_loop(EDIT_HELP, &yaml, |text| {
                     let (client, name, etag) = (client.clone(), name.clone(), etag.clone());
                     async move {
-                        let put: StoragePoolPut = crate::editor::parse_yaml(&text)?;
+                        let put: StoragePoolPut =
+                            crate::editor::decode_yaml(&text, crate::go_yaml::STORAGE_POOL_PUT)?;
                         client.update_storage_pool(&name, &put, &etag).await?;
                         Ok(())
                     }
                 })
                 .await
             }
-            StorageSub::Get { args } => {
+            StorageSub::Get { args, target } => {
                 if check_args(&["storage", "get"], &args, 2, Some(2))? {
                     return Ok(());
                 }
-                let (client, name) = named(&ctx, &args[0]).await?;
+                let (client, name) = named_on(&ctx, &args[0], &target).await?;
                 let (pool, _) = client.get_storage_pool(&name).await?;
                 if let Some(v) = pool.config.get(&args[1]) {
                     println!("{v}");
                 }
                 Ok(())
             }
-            StorageSub::Set { args } => {
+            StorageSub::Set { args, target } => {
                 if check_args(&["storage", "set"], &args, 2, None)? {
                     return Ok(());
                 }
-                let (client, name) = named(&ctx, &args[0]).await?;
-                let keys = crate::kv::parse_key_values(&args[1..])?;
-                let (pool, etag) = client.get_storage_pool(&name).await?;
-                let mut put = pool.writable();
-                put.config.extend(keys);
-                client.update_storage_pool(&name, &put, &etag).await?;
-                Ok(())
+                set_keys(&ctx, &args, &target).await
             }
-            StorageSub::Unset { args } => {
+            StorageSub::Unset { args, target } => {
                 if check_args(&["storage", "unset"], &args, 2, Some(2))? {
                     return Ok(());
                 }
-                let (client, name) = named(&ctx, &args[0]).await?;
-                let (pool, etag) = client.get_storage_pool(&name).await?;
-                let mut put = pool.writable();
-                put.config.remove(&args[1]);
-                client.update_storage_pool(&name, &put, &etag).await?;
-                Ok(())
+                let mut args = args;
+                args.push(String::new());
+                set_keys(&ctx, &args, &target).await
             }
-            StorageSub::Info { args, bytes } => {
+            StorageSub::Info {
+                args,
+                bytes,
+                target,
+            } => {
                 if check_args(&["storage", "info"], &args, 1, Some(1))? {
                     return Ok(());
                 }
                 let (client, name) = named(&ctx, &args[0]).await?;
+                if target.as_deref().is_some_and(|t| !t.is_empty())
+                    && !client.get_server().await?.0.environment.server_clustered
+                {
+                    bail!("To use --target, the destination remote must be a cluster");
+                }
+                let client = client.with_target(target.as_deref().unwrap_or(""));
                 let (pool, _) = client.get_storage_pool(&name).await?;
                 let res = client.get_storage_pool_resources(&name).await?;
-                print!("{}", pool_info(&pool, &res, bytes));
+                print!("{}", crate::cmd_storage_info::render(&pool, &res, bytes));
                 Ok(())
             }
         }
     }
 }
-
 fn pool_row(p: &StoragePool) -> Vec<String> {
     vec![
         p.name.clone(),
@@ -243,33 +303,23 @@ fn pool_row(p: &StoragePool) -> Vec<String> {
     ]
 }
 
-/// The two YAML documents of `lxc storage info`.
-fn pool_info(pool: &StoragePool, res: &Value, bytes: bool) -> String {
-    let space = |k: &str| res["space"][k].as_u64().unwrap_or_default();
-    let fmt = |n: u64| {
-        if bytes {
-            n.to_string()
-        } else {
-            lxd_shared::units::byte_size_string(n, 2)
+/// `api.ResourcesStoragePool` as yaml.v2 prints it: `space` then `inodes`, `used` before
+/// `total`; `omitempty` drops a zero `space.used` and an all-zero `space` or `inodes`.
+fn pool_resources_value(res: &Value) -> Value {
+    let num = |v: &Value, k: &str| v[k].as_u64().unwrap_or_default();
+    let mut out = serde_json::Map::new();
+    let (used, total) = (num(&res["space"], "used"), num(&res["space"], "total"));
+    if used != 0 || total != 0 {
+        let mut space = serde_json::Map::new();
+        if used != 0 {
+            space.insert("used".into(), json!(used));
         }
-    };
-    let mut used_by = serde_json::Map::new();
-    for url in &pool.used_by {
-        let rest = url.get(5..).unwrap_or_default();
-        let mut parts = rest.split('/');
-        let kind = parts.next().unwrap_or_default().to_string();
-        let what = parts.next().unwrap_or_default().to_string();
-        let entry = used_by.entry(kind).or_insert_with(|| json!([]));
-        if let Value::Array(a) = entry {
-            a.push(json!(what));
-        }
+        space.insert("total".into(), json!(total));
+        out.insert("space".into(), Value::Object(space));
     }
-    let mut info = json!({"info": {
-        "description": pool.description, "driver": pool.driver, "name": pool.name,
-        "space used": fmt(space("used")), "total space": fmt(space("total")),
-    }});
-    crate::yaml::sort_all_maps(&mut info);
-    let mut used = json!({ "used by": Value::Object(used_by) });
-    crate::yaml::sort_all_maps(&mut used);
-    format!("{}{}", to_yaml(&info), to_yaml(&used))
+    let (used, total) = (num(&res["inodes"], "used"), num(&res["inodes"], "total"));
+    if used != 0 || total != 0 {
+        out.insert("inodes".into(), json!({"used": used, "total": total}));
+    }
+    Value::Object(out)
 }

@@ -77,6 +77,15 @@ where
     }
 }
 
+/// Decodes YAML text as lxc's `yaml.Unmarshal` into the Go type `schema` would, then into `T`.
+pub fn decode_yaml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    schema: crate::go_yaml::Schema,
+) -> Result<T> {
+    let v = crate::go_yaml::decode(text, schema).map_err(|e| anyhow!(e))?;
+    serde_json::from_value(v).map_err(|e| anyhow!("{e}"))
+}
+
 /// Parses YAML text into `T` (lines starting with `#` are comments in YAML already).
 pub fn parse_yaml<T: serde::de::DeserializeOwned + Default>(text: &str) -> Result<T> {
     if text.trim().is_empty() {

@@ -29,6 +29,7 @@ pub struct RawResponse {
 pub struct Client {
     connector: Connector,
     project: Option<String>,
+    target: Option<String>,
 }
 
 impl Client {
@@ -37,6 +38,7 @@ impl Client {
         Self {
             connector,
             project: None,
+            target: None,
         }
     }
 
@@ -51,6 +53,12 @@ impl Client {
         self
     }
 
+    /// The same server, addressing cluster member `target` (Go's `UseTarget`; empty = none).
+    pub fn with_target(mut self, target: &str) -> Self {
+        self.target = (!target.is_empty()).then(|| target.to_string());
+        self
+    }
+
     /// The project requests are scoped to, if any.
     pub fn project(&self) -> Option<&str> {
         self.project.as_deref()
@@ -61,15 +69,32 @@ impl Client {
         &self.connector
     }
 
-    /// Adds `?project=` to an API path when a project is selected.
+    /// Adds `?target=` and `?project=` to an API path when a member or project is selected
+    /// and the path does not name one already.
     pub fn url_with_project(&self, path: &str) -> String {
-        match &self.project {
-            Some(p) if !path.contains("project=") => {
-                let sep = if path.contains('?') { '&' } else { '?' };
-                format!("{path}{sep}project={p}")
+        let mut out = path.to_string();
+        let query = |s: &str| {
+            s.split_once('?')
+                .map(|(_, q)| q.to_string())
+                .unwrap_or_default()
+        };
+        let has = |s: &str, key: &str| {
+            query(s)
+                .split('&')
+                .any(|kv| kv.split('=').next() == Some(key))
+        };
+        let mut add = |key: &str, value: &Option<String>| {
+            if let Some(v) = value {
+                let named = has(&out, key) || (key == "project" && has(&out, "all-projects"));
+                if !named {
+                    let sep = if out.contains('?') { '&' } else { '?' };
+                    out = format!("{out}{sep}{key}={v}");
+                }
             }
-            _ => path.to_string(),
-        }
+        };
+        add("target", &self.target);
+        add("project", &self.project);
+        out
     }
 
     /// Sends one request to `path` (absolute, e.g. `/1.0/profiles`) and returns the raw answer.
@@ -219,5 +244,20 @@ fn connect_error(
         path: path.to_string(),
         socket: connector.endpoint(),
         reason: format!("connect: {text}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_with_project_target_and_project_are_added_once() {
+        let c = Client::local().with_project("p1").with_target("m1");
+        assert_eq!(c.url_with_project("/1.0/x"), "/1.0/x?target=m1&project=p1");
+        assert_eq!(
+            c.url_with_project("/1.0/x?target=m2&all-projects=true"),
+            "/1.0/x?target=m2&all-projects=true"
+        );
     }
 }
