@@ -53,11 +53,9 @@ impl QueryCmd {
             bail!("Query path must start with /");
         }
         let client = ctx.connect(&remote).await?;
-        let body: Option<Value> = if self.data.is_empty() {
-            None
-        } else {
-            Some(serde_json::from_str(&self.data).unwrap_or(Value::String(self.data.clone())))
-        };
+        // As lxc: the data as JSON, else as a JSON string (so no data sends `""`).
+        let body: Option<Value> =
+            Some(serde_json::from_str(&self.data).unwrap_or(Value::String(self.data.clone())));
         let (mut resp, _) = client
             .query(&self.request, &path, body.as_ref(), None)
             .await?;
