@@ -96,18 +96,15 @@ fn cobra_error(err: &clap::Error, args: &[String]) -> String {
     }
 }
 
-/// Prints the help of the command at `path` (e.g. `["profile", "create"]`).
+/// Prints the full help of the command at `path` (e.g. `["profile", "create"]`).
 pub fn print_help(path: &[&str]) {
-    let mut cmd = Cli::command();
-    cmd.build();
-    let mut cur = cmd;
-    for p in path {
-        match cur.find_subcommand(p) {
-            Some(c) => cur = c.clone(),
-            None => break,
-        }
-    }
-    let _ = cur.print_long_help();
+    print!("{}", crate::help::full(path));
+}
+
+/// Prints the usage sections of `path` to stderr, as a parent command run without a
+/// sub-command does (cobra's `Usage()`).
+pub fn print_usage(path: &[&str]) {
+    eprint!("{}", crate::help::usage(path));
 }
 
 /// lxc's `CheckArgs`: wrong count prints help; with no arguments that is not an error.
@@ -133,7 +130,8 @@ pub async fn run(args: Vec<String>) -> Result<u8> {
                 e.kind(),
                 ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
             ) {
-                let _ = e.print();
+                let path = crate::help::path_of(&args);
+                print_help(&path.iter().map(String::as_str).collect::<Vec<_>>());
                 return Ok(0);
             }
             return Err(anyhow!(cobra_error(&e, &args)));

@@ -4,7 +4,7 @@ use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
 use serde_json::{Map, Value};
 
-use crate::cli::{check_args, print_help};
+use crate::cli::check_args;
 use crate::global::Ctx;
 use crate::output::{render_table, sort_by_name};
 use crate::yaml::go_key_cmp;
@@ -40,7 +40,7 @@ enum AliasSub {
 impl AliasCmd {
     pub async fn run(self, mut ctx: Ctx) -> Result<()> {
         let Some(cmd) = self.cmd else {
-            print_help(&["alias"]);
+            crate::cli::print_usage(&["alias"]);
             return Ok(());
         };
         match cmd {

@@ -5,7 +5,7 @@ use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
 use serde_json::{json, Map, Value};
 
-use crate::cli::{check_args, print_help};
+use crate::cli::check_args;
 use crate::global::Ctx;
 use crate::yaml::{sort_maps_at, to_yaml};
 
@@ -108,7 +108,7 @@ fn instance_put(inst: &Value, expanded: bool) -> Value {
 impl ConfigCmd {
     pub async fn run(self, ctx: Ctx) -> Result<()> {
         let Some(cmd) = self.cmd else {
-            print_help(&["config"]);
+            crate::cli::print_usage(&["config"]);
             return Ok(());
         };
         match cmd {

@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use serde_json::Value;
 
-use crate::cli::{check_args, print_help};
+use crate::cli::check_args;
 use crate::cmd_profile::remote_of;
 use crate::global::Ctx;
 use crate::output::render_table;
@@ -77,7 +77,7 @@ fn yes_no(b: bool) -> String {
 impl OperationCmd {
     pub async fn run(self, ctx: Ctx) -> Result<()> {
         let Some(cmd) = self.cmd else {
-            print_help(&["operation"]);
+            crate::cli::print_usage(&["operation"]);
             return Ok(());
         };
         match cmd {

@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use lxd_api::{Profile, ProfilePut, ProfilesPost};
 use serde_json::Value;
 
-use crate::cli::{check_args, print_help};
+use crate::cli::check_args;
 use crate::global::Ctx;
 use crate::output::{render_table, sort_by_name};
 use crate::yaml::{sort_maps_at, to_yaml};
@@ -87,7 +87,7 @@ pub fn profile_value<T: serde::Serialize>(p: &T) -> Value {
 impl ProfileCmd {
     pub async fn run(self, ctx: Ctx) -> Result<()> {
         let Some(cmd) = self.cmd else {
-            print_help(&["profile"]);
+            crate::cli::print_usage(&["profile"]);
             return Ok(());
         };
         match cmd {

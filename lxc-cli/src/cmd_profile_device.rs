@@ -3,7 +3,7 @@
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
 
-use crate::cli::{check_args, print_help};
+use crate::cli::check_args;
 use crate::cmd_profile::{get_profile, named, profile_value};
 use crate::global::Ctx;
 use crate::yaml::to_yaml;
@@ -43,7 +43,7 @@ fn path(verb: &'static str) -> [&'static str; 3] {
 impl DeviceCmd {
     pub async fn run(self, ctx: Ctx) -> Result<()> {
         let Some(cmd) = self.cmd else {
-            print_help(&["profile", "device"]);
+            crate::cli::print_usage(&["profile", "device"]);
             return Ok(());
         };
         match cmd {

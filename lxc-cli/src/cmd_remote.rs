@@ -5,7 +5,7 @@ use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand};
 use serde_json::{json, Map, Value};
 
-use crate::cli::{check_args, print_help};
+use crate::cli::check_args;
 use crate::config_file::Remote;
 use crate::global::Ctx;
 use crate::output::{render_table, sort_by_name};
@@ -97,7 +97,7 @@ fn remote_json(r: &Remote) -> Value {
 impl RemoteCmd {
     pub async fn run(self, mut ctx: Ctx) -> Result<()> {
         let Some(cmd) = self.cmd else {
-            print_help(&["remote"]);
+            crate::cli::print_usage(&["remote"]);
             return Ok(());
         };
         match cmd {

@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 use lxd_api::{StoragePool, StoragePoolPut, StoragePoolsPost};
 use serde_json::{json, Value};
 
-use crate::cli::{check_args, print_help};
+use crate::cli::check_args;
 use crate::cmd_profile::remote_of;
 use crate::global::Ctx;
 use crate::output::{render_table, sort_by_name};
@@ -136,7 +136,7 @@ async fn set_keys(ctx: &Ctx, args: &[String], target: &Option<String>) -> Result
 impl StorageCmd {
     pub async fn run(self, ctx: Ctx) -> Result<()> {
         let Some(cmd) = self.cmd else {
-            print_help(&["storage"]);
+            crate::cli::print_usage(&["storage"]);
             return Ok(());
         };
         match cmd {

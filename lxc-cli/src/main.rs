@@ -20,6 +20,8 @@ mod config_file;
 mod editor;
 mod global;
 mod go_yaml;
+mod help;
+mod help_pages;
 mod kv;
 mod output;
 mod yaml;
