@@ -21,7 +21,7 @@ pub struct OperationCmd {
 #[derive(Debug, Subcommand)]
 enum OperationSub {
     /// Delete a background operation (will attempt to cancel)
-    #[command(visible_alias = "rm")]
+    #[command(visible_aliases = ["cancel", "rm"])]
     Delete { args: Vec<String> },
     /// List background operations
     #[command(visible_alias = "ls")]

@@ -24,6 +24,14 @@ play() { # play <side> <binary>
   done
 }
 printf 'config:\n  user.a: "1"\ndescription: edited\ndevices: {}\n' >"$W/edit.yaml"
+# yaml.v2 error texts: syntax (with and without a line), one and several type errors.
+printf 'a: b: c\n' >"$W/bad1.yaml"
+printf 'config: [\n' >"$W/bad2.yaml"
+printf 'config: 5\n' >"$W/bad3.yaml"
+printf 'config:\n  a: {x: 1}\n  b: [2]\n' >"$W/bad4.yaml"
+printf 'description: "x\n' >"$W/bad5.yaml"
+printf 'description: abcdefghijklmn\nconfig: abcdefghijklmn\n' >"$W/bad6.yaml"
+printf 'config:\n  user.p: "1"\ndescription: pool\n' >"$W/pool.yaml"
 # Prime both configs (first-run greeting goes to stderr and is compared too).
 run - version
 run - info
@@ -91,6 +99,43 @@ run - ll --format csv
 run - alias rename ll l2
 run - alias remove l2
 run - alias remove l2
+run - storage create cmpp dir
+run - storage create cmpp dir
+run - storage create cmpq dir bad
+run - storage set cmpp user.a 1
+run - storage set cmpp user.b=2 user.c=3
+run - storage set cmpp bad
+run - storage set nope user.a 1
+run - storage get cmpp user.a
+run - storage get cmpp user.nope
+run - storage unset cmpp user.b
+run - storage unset cmpp nope.zz
+run - storage show cmpp --target x
+run - storage info nope
+run - storage info cmpp --target x
+run "$W/pool.yaml" storage edit cmpp
+run - storage show cmpp
+for f in bad1 bad2 bad3 bad4 bad5 bad6; do
+  run "$W/$f.yaml" storage edit cmpp
+  run "$W/$f.yaml" profile edit default
+  run "$W/$f.yaml" config edit
+done
+run - storage delete cmpp
+run - storage delete cmpp
+run - operation delete nope
+run - operation cancel nope
+run - query -X POST -d '{"name":"cmpq"}' /1.0/profiles
+run - query -X DELETE /1.0/profiles/cmpq --wait
+run - query -X POST /1.0/profiles
+run - query --wait --raw /1.0/profiles/default
+run - --help
+run - storage
+run - storage --help
+run - storage ls -h
+run - profile create --help
+run - profile device
+run - monitor --format=bad --pretty
+run - monitor --loglevel=info
 SIDE=a BIN=$A play
 SIDE=b BIN=$B play
 i=0
