@@ -7,6 +7,7 @@ pub mod daemon;
 pub mod events;
 pub mod facts;
 pub mod handlers;
+pub mod image_store;
 pub mod logging;
 pub mod operations;
 pub mod paths;

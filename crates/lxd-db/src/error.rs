@@ -11,6 +11,9 @@ pub enum DbError {
     /// A unique name is already taken.
     #[error("The {0} already exists")]
     AlreadyExists(&'static str),
+    /// A prefix matched more than one row.
+    #[error("More than one {0} matches")]
+    Ambiguous(&'static str),
     /// SQLite failed.
     #[error("Database query failed")]
     Sqlite(#[from] rusqlite::Error),

@@ -8,6 +8,7 @@
 
 mod connection;
 pub mod error;
+pub mod images;
 mod migrations;
 pub mod pools;
 pub mod profiles;

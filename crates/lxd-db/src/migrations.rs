@@ -82,6 +82,42 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO profiles (project_id, name, description)
         SELECT id, 'default', 'Default LXD profile' FROM projects WHERE name = 'default';
     "#,
+    // 2: images, their properties and aliases (per project).
+    r#"
+    CREATE TABLE images (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        fingerprint TEXT NOT NULL,
+        filename TEXT NOT NULL DEFAULT '',
+        size INTEGER NOT NULL,
+        public INTEGER NOT NULL DEFAULT 0,
+        architecture TEXT NOT NULL,
+        type TEXT NOT NULL DEFAULT 'container',
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        uploaded_at TEXT NOT NULL,
+        last_used_at TEXT NOT NULL,
+        cached INTEGER NOT NULL DEFAULT 0,
+        auto_update INTEGER NOT NULL DEFAULT 0,
+        profiles TEXT,
+        update_source TEXT,
+        UNIQUE (project_id, fingerprint)
+    );
+    CREATE TABLE images_properties (
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        UNIQUE (image_id, key)
+    );
+    CREATE TABLE images_aliases (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        description TEXT NOT NULL DEFAULT '',
+        UNIQUE (project_id, name)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -64,6 +64,7 @@ impl From<DbError> for ApiError {
         match e {
             DbError::NotFound(what) => Self::NotFound(format!("{what} not found")),
             DbError::AlreadyExists(_) => Self::Conflict(e.to_string()),
+            DbError::Ambiguous(_) => Self::BadRequest(e.to_string()),
             other => {
                 tracing::error!(error = ?other, "Database failure");
                 Self::Internal(other.to_string())

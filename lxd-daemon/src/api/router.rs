@@ -6,6 +6,7 @@ use axum::Router;
 
 use super::error::ApiError;
 use super::extract::MAX_JSON_BODY;
+use crate::handlers::images::{aliases, records};
 use crate::handlers::{
     events, internal, operations, profiles, projects, resources, root, server, storage_pools,
     warnings,
@@ -20,6 +21,18 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("put", "/1.0"),
     ("patch", "/1.0"),
     ("get", "/1.0/events"),
+    ("get", "/1.0/images"),
+    ("get", "/1.0/images/aliases"),
+    ("post", "/1.0/images/aliases"),
+    ("get", "/1.0/images/aliases/{name}"),
+    ("put", "/1.0/images/aliases/{name}"),
+    ("patch", "/1.0/images/aliases/{name}"),
+    ("post", "/1.0/images/aliases/{name}"),
+    ("delete", "/1.0/images/aliases/{name}"),
+    ("get", "/1.0/images/{fingerprint}"),
+    ("put", "/1.0/images/{fingerprint}"),
+    ("patch", "/1.0/images/{fingerprint}"),
+    ("delete", "/1.0/images/{fingerprint}"),
     ("get", "/1.0/operations"),
     ("get", "/1.0/operations/{id}"),
     ("delete", "/1.0/operations/{id}"),
@@ -75,6 +88,26 @@ pub fn app(state: AppState) -> Router {
                 .patch(server::patch_server),
         )
         .route("/1.0/events", get(events::get_events))
+        .route("/1.0/images", get(records::get_images))
+        .route(
+            "/1.0/images/aliases",
+            get(aliases::get_aliases).post(aliases::post_aliases),
+        )
+        .route(
+            "/1.0/images/aliases/{name}",
+            get(aliases::get_alias)
+                .put(aliases::put_alias)
+                .patch(aliases::patch_alias)
+                .post(aliases::post_alias)
+                .delete(aliases::delete_alias),
+        )
+        .route(
+            "/1.0/images/{fingerprint}",
+            get(records::get_image)
+                .put(records::put_image)
+                .patch(records::patch_image)
+                .delete(records::delete_image),
+        )
         .route("/1.0/operations", get(operations::get_operations))
         .route(
             "/1.0/operations/{id}",

@@ -1,6 +1,7 @@
 //! Endpoint handlers, one file per resource; named `<verb>_<resource>`.
 
 pub mod events;
+pub mod images;
 pub mod internal;
 pub mod operations;
 pub mod profiles;

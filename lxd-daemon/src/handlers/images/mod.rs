@@ -1,0 +1,33 @@
+//! `/1.0/images`: the image store's records, files and aliases.
+
+pub mod aliases;
+pub mod records;
+
+use crate::api::extract::Params;
+use crate::api::ApiError;
+use crate::state::AppState;
+
+/// The project whose images `?project=` uses (itself when it has `features.images`).
+pub fn image_project(state: &AppState, params: &Params) -> Result<String, ApiError> {
+    let project = params.project();
+    super::require_project(state, project)?;
+    let row = state.db.read(|c| lxd_db::projects::get(c, project))?;
+    let own = row
+        .config
+        .get("features.images")
+        .is_some_and(|v| v == "true");
+    Ok(if own {
+        project.to_string()
+    } else {
+        "default".to_string()
+    })
+}
+
+/// `/1.0/images/<fp>` with the project suffix LXD adds outside `default`.
+pub fn image_url(fingerprint: &str, project: &str) -> String {
+    if project == "default" {
+        format!("/1.0/images/{fingerprint}")
+    } else {
+        format!("/1.0/images/{fingerprint}?project={project}")
+    }
+}
