@@ -56,20 +56,6 @@ pub fn lxc_time(rfc3339: &str) -> String {
     format!("{} {zone}", local.format("%Y/%m/%d %H:%M"))
 }
 
-#[cfg(test)]
-mod time_tests {
-    #[test]
-    fn lxc_time_utc_host_prints_utc_abbreviation() {
-        if chrono::Local::now().offset().local_minus_utc() == 0 {
-            assert_eq!(
-                super::lxc_time("2026-11-28T00:15:22.838502463Z"),
-                "2026/11/28 00:15 UTC"
-            );
-        }
-        assert_eq!(super::lxc_time("garbage"), "");
-    }
-}
-
 fn yes_no(b: bool) -> String {
     if b { "YES" } else { "NO" }.to_string()
 }
@@ -145,5 +131,19 @@ impl OperationCmd {
                 Ok(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod time_tests {
+    #[test]
+    fn lxc_time_utc_host_prints_utc_abbreviation() {
+        if chrono::Local::now().offset().local_minus_utc() == 0 {
+            assert_eq!(
+                super::lxc_time("2026-11-28T00:15:22.838502463Z"),
+                "2026/11/28 00:15 UTC"
+            );
+        }
+        assert_eq!(super::lxc_time("garbage"), "");
     }
 }
