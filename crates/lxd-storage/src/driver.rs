@@ -1,9 +1,13 @@
-//! The `StorageDriver` trait and its error type.
+//! The `StorageDriver` trait: what every driver (dir, btrfs; later zfs, lvm) does on the host.
+//!
+//! Drivers act on the filesystem and external tools only; they never touch the database and
+//! never decide names (the daemon's storage backend passes storage names, see [`crate::volume`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use thiserror::Error;
+pub use crate::error::{FillError, StorageError};
+use crate::volume::{self, Pool, Volume, VolumeType, ALL_VOLUME_TYPES};
 
 /// A pool's config keys.
 pub type PoolConfig = BTreeMap<String, String>;
@@ -15,40 +19,13 @@ pub struct DriverInfo {
     pub version: String,
 }
 
-/// What a driver refused or failed to do; texts follow LXD's.
-#[derive(Debug, Error)]
-pub enum StorageError {
-    #[error("Invalid option {0:?}")]
-    UnknownOption(String),
-    #[error("Source path '{0}' doesn't exist")]
-    MissingSource(PathBuf),
-    #[error("Source path '{0}' isn't empty")]
-    SourceNotEmpty(PathBuf),
-    #[error("Pool source cannot be changed when not in pending state")]
-    SourceChanged,
-    #[error("Invalid value for {key:?}: {reason}")]
-    InvalidValue { key: String, reason: String },
-    #[error("Failed to {action} {path}")]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-}
+/// Fills a freshly created, empty volume directory (unpacks an image into it).
+pub type Filler<'a> = &'a mut dyn FnMut(&Path) -> Result<(), FillError>;
 
-impl StorageError {
-    pub(crate) fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Self {
-        let path = path.to_path_buf();
-        move |source| Self::Io {
-            action,
-            path,
-            source,
-        }
-    }
-}
-
-/// A storage driver: creates and removes pools on the host.
+/// A storage driver: pools, volumes, snapshots and quotas on the host.
+///
+/// Volume names are storage names; `parent/snap` names a snapshot wherever a method says it
+/// accepts one. Every method is synchronous and may run external tools.
 pub trait StorageDriver: Send + Sync {
     /// Name and version.
     fn info(&self) -> DriverInfo;
@@ -63,9 +40,131 @@ pub trait StorageDriver: Send + Sync {
     /// Check an edit of an existing pool's config.
     fn validate_pool_update(&self, old: &PoolConfig, new: &PoolConfig) -> Result<(), StorageError>;
 
-    /// Create the pool at `mount` from its filled config.
+    /// Create the pool at `mount` from its filled config; it is left mounted.
     fn create_pool(&self, config: &PoolConfig, mount: &Path) -> Result<(), StorageError>;
 
     /// Remove the pool's structure; the data of a user-given `source` is left alone.
     fn delete_pool(&self, config: &PoolConfig, mount: &Path) -> Result<(), StorageError>;
+
+    /// Apply an accepted config change (`changed` holds the new values of changed keys).
+    fn update_pool(&self, _pool: &Pool, _changed: &PoolConfig) -> Result<(), StorageError> {
+        Ok(())
+    }
+
+    /// Make the pool available at its mount path; `Ok(true)` when this call mounted it.
+    fn mount_pool(&self, _pool: &Pool) -> Result<bool, StorageError> {
+        Ok(false)
+    }
+
+    /// Release the pool's mount (and loop device); `Ok(true)` when this call unmounted it.
+    fn unmount_pool(&self, _pool: &Pool) -> Result<bool, StorageError> {
+        Ok(false)
+    }
+
+    /// Volume types the driver stores.
+    fn volume_types(&self) -> &'static [VolumeType] {
+        ALL_VOLUME_TYPES
+    }
+
+    /// Where volume (or snapshot `parent/snap`) `name` of `vol_type` is mounted.
+    fn mount_path(&self, pool: &Pool, vol_type: VolumeType, name: &str) -> PathBuf {
+        volume::volume_path(&pool.mount, vol_type, name)
+    }
+
+    /// Create an empty volume (a block volume gets a sparse `root.img`); returns its path.
+    fn create_volume(&self, pool: &Pool, vol: &Volume) -> Result<PathBuf, StorageError>;
+
+    /// Create an instance volume from image `fingerprint`. `fill` unpacks the image into an
+    /// empty directory: btrfs calls it once per pool for `images/<fp>` and snapshots that; dir
+    /// calls it on the new volume every time.
+    fn create_volume_from_image(
+        &self,
+        pool: &Pool,
+        vol: &Volume,
+        fingerprint: &str,
+        fill: Filler<'_>,
+    ) -> Result<PathBuf, StorageError>;
+
+    /// Delete a volume; refused while it has snapshots. A missing volume is not an error.
+    fn delete_volume(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        name: &str,
+    ) -> Result<(), StorageError>;
+
+    /// Rename a volume and its snapshots directory.
+    fn rename_volume(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        old: &str,
+        new: &str,
+    ) -> Result<(), StorageError>;
+
+    /// Names of the snapshots of a volume, sorted.
+    fn list_snapshots(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        name: &str,
+    ) -> Result<Vec<String>, StorageError> {
+        crate::fsutil::list_dir(&volume::snapshots_path(&pool.mount, vol_type, name))
+    }
+
+    /// Take snapshot `snap` of volume `name` (read-only where the driver can); returns its path.
+    fn create_snapshot(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        name: &str,
+        snap: &str,
+    ) -> Result<PathBuf, StorageError>;
+
+    /// Delete snapshot `snap` of volume `name`.
+    fn delete_snapshot(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        name: &str,
+        snap: &str,
+    ) -> Result<(), StorageError>;
+
+    /// Replace the content of volume `name` by its snapshot `snap`.
+    fn restore_snapshot(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        name: &str,
+        snap: &str,
+    ) -> Result<(), StorageError>;
+
+    /// Copy volume (or snapshot `parent/snap`) `src` of `src_type` into the new volume `dst`,
+    /// with the source's snapshots when `with_snapshots`; returns the new volume's path.
+    fn copy_volume(
+        &self,
+        pool: &Pool,
+        src_type: VolumeType,
+        src: &str,
+        dst: &Volume,
+        with_snapshots: bool,
+    ) -> Result<PathBuf, StorageError>;
+
+    /// Limit a filesystem volume to `size` bytes (`None` removes the limit). Drivers that cannot
+    /// enforce quotas on the backing filesystem accept and ignore it, as LXD's dir driver does.
+    fn set_quota(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        name: &str,
+        size: Option<u64>,
+    ) -> Result<(), StorageError>;
+
+    /// Bytes used by a volume.
+    fn volume_usage(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        name: &str,
+    ) -> Result<u64, StorageError>;
 }

@@ -1,20 +1,45 @@
-//! Storage drivers behind one trait. Drivers act on the filesystem only; the daemon's storage
-//! backend records their results in the database.
+//! Storage drivers behind one trait. Drivers act on the filesystem and external tools only (all
+//! run through an injected `CommandRunner`); the daemon's storage backend records their results
+//! in the database. Migration (send/receive) is not here yet.
 
+pub mod btrfs;
+pub mod config;
 pub mod dir;
 pub mod driver;
+pub mod error;
+pub mod fsutil;
+pub mod generic;
+pub mod rsync;
+pub mod volume;
 
-pub use driver::{DriverInfo, PoolConfig, StorageDriver, StorageError};
+use std::sync::{Arc, OnceLock};
 
-/// Drivers this build supports, as listed in `storage_supported_drivers`.
+use lxd_sys::command::{CommandRunner, RealCommandRunner};
+
+pub use driver::{DriverInfo, Filler, PoolConfig, StorageDriver};
+pub use error::{FillError, StorageError};
+pub use volume::{ContentType, Pool, Volume, VolumeType};
+
+/// Drivers this build supports on this host, as listed in `storage_supported_drivers`
+/// (`btrfs` only when `btrfs-progs` is installed; probed once).
 pub fn supported_drivers() -> Vec<DriverInfo> {
-    vec![dir::DirDriver.info()]
+    static BTRFS: OnceLock<Option<DriverInfo>> = OnceLock::new();
+    let mut drivers = vec![dir::DirDriver::default().info()];
+    let btrfs = BTRFS.get_or_init(|| btrfs::BtrfsDriver::default().probe());
+    drivers.extend(btrfs.iter().cloned());
+    drivers
 }
 
-/// The driver called `name`.
+/// The driver called `name`, running real tools.
 pub fn driver(name: &str) -> Option<Box<dyn StorageDriver>> {
+    driver_with(name, Arc::new(RealCommandRunner))
+}
+
+/// The driver called `name`, running its tools through `runner`.
+pub fn driver_with(name: &str, runner: Arc<dyn CommandRunner>) -> Option<Box<dyn StorageDriver>> {
     match name {
-        "dir" => Some(Box::new(dir::DirDriver)),
+        "dir" => Some(Box::new(dir::DirDriver::new(runner))),
+        "btrfs" => Some(Box::new(btrfs::BtrfsDriver::new(runner))),
         _ => None,
     }
 }

@@ -1,8 +1,19 @@
-//! The `dir` driver: a pool is a directory tree; instances are unpacked into it.
+//! The `dir` driver: a pool is a directory tree; every instance gets its image unpacked into a
+//! plain directory, snapshots and copies are full `rsync` copies, quotas are not enforced.
+//!
+//! Pool operations live here, volume operations in [`volume`]. Tools run through the injected
+//! [`CommandRunner`]; the driver never touches the database.
+
+mod volume;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use crate::driver::{DriverInfo, PoolConfig, StorageDriver, StorageError};
+use lxd_sys::command::{CommandRunner, RealCommandRunner};
+
+use crate::config::{self, Rule};
+use crate::driver::{DriverInfo, Filler, PoolConfig, StorageDriver, StorageError};
+use crate::volume::{Pool, Volume, VolumeType};
 
 /// Sub-directories of every pool, as LXD lays them out.
 pub const POOL_DIRS: &[&str] = &[
@@ -16,15 +27,34 @@ pub const POOL_DIRS: &[&str] = &[
     "virtual-machines-snapshots",
 ];
 
-const KEYS: &[&str] = &[
-    "source",
-    "rsync.bwlimit",
-    "rsync.compression",
-    "volatile.initial_source",
-];
+const RULES: &[(&str, Rule)] = &[];
 
 /// The `dir` driver.
-pub struct DirDriver;
+pub struct DirDriver {
+    runner: Arc<dyn CommandRunner>,
+}
+
+impl DirDriver {
+    /// A driver running its tools (`rsync`) through `runner`.
+    pub fn new(runner: Arc<dyn CommandRunner>) -> Self {
+        Self { runner }
+    }
+}
+
+impl Default for DirDriver {
+    fn default() -> Self {
+        Self::new(Arc::new(RealCommandRunner))
+    }
+}
+
+/// Create the pool's sub-directories below `root`.
+pub(crate) fn create_pool_dirs(root: &Path) -> Result<(), StorageError> {
+    for dir in POOL_DIRS {
+        let p = root.join(dir);
+        std::fs::create_dir_all(&p).map_err(StorageError::io("create", &p))?;
+    }
+    Ok(())
+}
 
 impl StorageDriver for DirDriver {
     fn info(&self) -> DriverInfo {
@@ -39,20 +69,7 @@ impl StorageDriver for DirDriver {
         config: &mut PoolConfig,
         default_mount: &Path,
     ) -> Result<(), StorageError> {
-        for key in config.keys() {
-            let volume_key = key.starts_with("volume.");
-            if !KEYS.contains(&key.as_str()) && !volume_key && !key.starts_with("user.") {
-                return Err(StorageError::UnknownOption(key.clone()));
-            }
-        }
-        if let Some(v) = config.get("rsync.compression") {
-            if lxd_shared::config::values::parse_bool(v).is_none() {
-                return Err(StorageError::InvalidValue {
-                    key: "rsync.compression".into(),
-                    reason: format!("Invalid value for a boolean {v:?}"),
-                });
-            }
-        }
+        config::validate(config, RULES)?;
         let source = config.get("source").filter(|s| !s.is_empty()).cloned();
         match source {
             Some(s) => {
@@ -78,9 +95,7 @@ impl StorageDriver for DirDriver {
         if old.get("source") != new.get("source") {
             return Err(StorageError::SourceChanged);
         }
-        let mut probe = new.clone();
-        probe.remove("source");
-        self.fill_pool_config(&mut probe, Path::new("/"))
+        config::validate(new, RULES)
     }
 
     fn create_pool(&self, config: &PoolConfig, mount: &Path) -> Result<(), StorageError> {
@@ -89,11 +104,7 @@ impl StorageDriver for DirDriver {
             .map(PathBuf::from)
             .unwrap_or_else(|| mount.to_path_buf());
         std::fs::create_dir_all(mount).map_err(StorageError::io("create", mount))?;
-        for dir in POOL_DIRS {
-            let p = source.join(dir);
-            std::fs::create_dir_all(&p).map_err(StorageError::io("create", &p))?;
-        }
-        Ok(())
+        create_pool_dirs(&source)
     }
 
     fn delete_pool(&self, config: &PoolConfig, mount: &Path) -> Result<(), StorageError> {
@@ -115,6 +126,101 @@ impl StorageDriver for DirDriver {
             Err(e) => Err(StorageError::io("remove", mount)(e)),
         }
     }
+
+    fn create_volume(&self, pool: &Pool, vol: &Volume) -> Result<PathBuf, StorageError> {
+        self.vol_create(pool, vol)
+    }
+
+    fn create_volume_from_image(
+        &self,
+        pool: &Pool,
+        vol: &Volume,
+        _fingerprint: &str,
+        fill: Filler<'_>,
+    ) -> Result<PathBuf, StorageError> {
+        self.vol_create_filled(pool, vol, fill)
+    }
+
+    fn delete_volume(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        name: &str,
+    ) -> Result<(), StorageError> {
+        self.vol_delete(pool, vol_type, name)
+    }
+
+    fn rename_volume(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        old: &str,
+        new: &str,
+    ) -> Result<(), StorageError> {
+        crate::generic::rename_volume(self, pool, vol_type, old, new)
+    }
+
+    fn create_snapshot(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        name: &str,
+        snap: &str,
+    ) -> Result<PathBuf, StorageError> {
+        self.snap_create(pool, vol_type, name, snap)
+    }
+
+    fn delete_snapshot(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        name: &str,
+        snap: &str,
+    ) -> Result<(), StorageError> {
+        crate::generic::delete_snapshot_tree(pool, vol_type, name, snap)
+    }
+
+    fn restore_snapshot(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        name: &str,
+        snap: &str,
+    ) -> Result<(), StorageError> {
+        self.snap_restore(pool, vol_type, name, snap)
+    }
+
+    fn copy_volume(
+        &self,
+        pool: &Pool,
+        src_type: VolumeType,
+        src: &str,
+        dst: &Volume,
+        with_snapshots: bool,
+    ) -> Result<PathBuf, StorageError> {
+        self.vol_copy(pool, src_type, src, dst, with_snapshots)
+    }
+
+    fn set_quota(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        name: &str,
+        size: Option<u64>,
+    ) -> Result<(), StorageError> {
+        self.vol_set_quota(pool, vol_type, name, size)
+    }
+
+    fn volume_usage(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        name: &str,
+    ) -> Result<u64, StorageError> {
+        crate::fsutil::disk_usage(&crate::fsutil::require_present(
+            &self.mount_path(pool, vol_type, name),
+        )?)
+    }
 }
 
 #[cfg(test)]
@@ -126,23 +232,25 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let mount = tmp.path().join("storage-pools/default");
         let mut cfg = PoolConfig::new();
-        DirDriver.fill_pool_config(&mut cfg, &mount).unwrap();
+        DirDriver::default()
+            .fill_pool_config(&mut cfg, &mount)
+            .unwrap();
         assert_eq!(cfg.get("source").unwrap(), &mount.display().to_string());
-        DirDriver.create_pool(&cfg, &mount).unwrap();
+        DirDriver::default().create_pool(&cfg, &mount).unwrap();
         assert!(mount.join("containers").is_dir());
-        DirDriver.delete_pool(&cfg, &mount).unwrap();
+        DirDriver::default().delete_pool(&cfg, &mount).unwrap();
         assert!(!mount.exists());
     }
 
     #[test]
     fn dir_pool_bad_option_and_missing_source_refused() {
         let mut cfg = PoolConfig::from([("nope".to_string(), "1".to_string())]);
-        let err = DirDriver
+        let err = DirDriver::default()
             .fill_pool_config(&mut cfg, Path::new("/x"))
             .unwrap_err();
         assert_eq!(err.to_string(), "Invalid option \"nope\"");
         let mut cfg = PoolConfig::from([("source".to_string(), "/nonexist/x".to_string())]);
-        let err = DirDriver
+        let err = DirDriver::default()
             .fill_pool_config(&mut cfg, Path::new("/x"))
             .unwrap_err();
         assert_eq!(err.to_string(), "Source path '/nonexist/x' doesn't exist");
@@ -155,10 +263,12 @@ mod tests {
         std::fs::create_dir(&src).unwrap();
         let mount = tmp.path().join("mnt");
         let mut cfg = PoolConfig::from([("source".to_string(), src.display().to_string())]);
-        DirDriver.fill_pool_config(&mut cfg, &mount).unwrap();
-        DirDriver.create_pool(&cfg, &mount).unwrap();
+        DirDriver::default()
+            .fill_pool_config(&mut cfg, &mount)
+            .unwrap();
+        DirDriver::default().create_pool(&cfg, &mount).unwrap();
         assert!(src.join("images").is_dir());
-        DirDriver.delete_pool(&cfg, &mount).unwrap();
+        DirDriver::default().delete_pool(&cfg, &mount).unwrap();
         assert!(src.is_dir() && !src.join("images").exists());
     }
 }

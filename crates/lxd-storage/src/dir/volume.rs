@@ -1,0 +1,184 @@
+//! Volume operations of the `dir` driver: directories, full `rsync` copies for snapshots,
+//! restores and copies, sparse `root.img` files for block volumes.
+
+use std::path::PathBuf;
+
+use crate::driver::{Filler, StorageDriver};
+use crate::error::StorageError;
+use crate::fsutil;
+use crate::generic;
+use crate::rsync::{self, CopyMode};
+use crate::volume::{
+    check_name, snapshots_path, split_snapshot, ContentType, Pool, Volume, VolumeType, BLOCK_FILE,
+    DEFAULT_BLOCK_SIZE,
+};
+
+use super::DirDriver;
+
+impl DirDriver {
+    pub(super) fn vol_create(&self, pool: &Pool, vol: &Volume) -> Result<PathBuf, StorageError> {
+        check_name(&vol.name)?;
+        let path = self.mount_path(pool, vol.vol_type, &vol.name);
+        fsutil::require_absent(&path)?;
+        fsutil::ensure_dir(&path, vol.vol_type.root_mode())?;
+        if vol.content_type == ContentType::Block {
+            let size = vol.size.unwrap_or(DEFAULT_BLOCK_SIZE);
+            if let Err(e) = fsutil::sparse_file(&path.join(BLOCK_FILE), size) {
+                let _ = fsutil::remove_tree(&path);
+                return Err(e);
+            }
+        }
+        Ok(path)
+    }
+
+    pub(super) fn vol_create_filled(
+        &self,
+        pool: &Pool,
+        vol: &Volume,
+        fill: Filler<'_>,
+    ) -> Result<PathBuf, StorageError> {
+        let path = self.vol_create(pool, vol)?;
+        let filled = fill(&path).map_err(|source| StorageError::Fill {
+            path: path.clone(),
+            source,
+        });
+        let done = filled.and_then(|()| fsutil::set_mode(&path, vol.vol_type.root_mode()));
+        if let Err(e) = done {
+            let _ = fsutil::remove_tree(&path);
+            return Err(e);
+        }
+        Ok(path)
+    }
+
+    pub(super) fn vol_delete(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        name: &str,
+    ) -> Result<(), StorageError> {
+        check_name(name)?;
+        if !self.list_snapshots(pool, vol_type, name)?.is_empty() {
+            return Err(StorageError::HasSnapshots);
+        }
+        fsutil::remove_tree(&self.mount_path(pool, vol_type, name))?;
+        fsutil::remove_dir_if_empty(&snapshots_path(&pool.mount, vol_type, name))
+    }
+
+    pub(super) fn snap_create(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        name: &str,
+        snap: &str,
+    ) -> Result<PathBuf, StorageError> {
+        let snap_name = format!("{name}/{snap}");
+        check_name(&snap_name)?;
+        let src = fsutil::require_present(&self.mount_path(pool, vol_type, name))?;
+        let dst = self.mount_path(pool, vol_type, &snap_name);
+        fsutil::require_absent(&dst)?;
+        generic::ensure_snapshots_dir(pool, vol_type, name)?;
+        self.copy_tree(pool, &src, &dst, vol_type)?;
+        Ok(dst)
+    }
+
+    pub(super) fn snap_restore(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        name: &str,
+        snap: &str,
+    ) -> Result<(), StorageError> {
+        let snap_name = format!("{name}/{snap}");
+        check_name(&snap_name)?;
+        let src = self.mount_path(pool, vol_type, &snap_name);
+        if !src.is_dir() {
+            return Err(StorageError::SnapshotNotFound);
+        }
+        let dst = fsutil::require_present(&self.mount_path(pool, vol_type, name))?;
+        rsync::local_copy(&*self.runner, &src, &dst, &pool.config, CopyMode::Sync)
+    }
+
+    pub(super) fn vol_copy(
+        &self,
+        pool: &Pool,
+        src_type: VolumeType,
+        src: &str,
+        dst: &Volume,
+        with_snapshots: bool,
+    ) -> Result<PathBuf, StorageError> {
+        check_name(src)?;
+        check_name(&dst.name)?;
+        let src_path = fsutil::require_present(&self.mount_path(pool, src_type, src))?;
+        let dst_path = self.mount_path(pool, dst.vol_type, &dst.name);
+        fsutil::require_absent(&dst_path)?;
+        let snaps = if with_snapshots && split_snapshot(src).is_none() {
+            self.list_snapshots(pool, src_type, src)?
+        } else {
+            Vec::new()
+        };
+        let result = (|| {
+            self.copy_tree(pool, &src_path, &dst_path, dst.vol_type)?;
+            for snap in &snaps {
+                generic::ensure_snapshots_dir(pool, dst.vol_type, &dst.name)?;
+                let from = self.mount_path(pool, src_type, &format!("{src}/{snap}"));
+                let to = self.mount_path(pool, dst.vol_type, &format!("{}/{snap}", dst.name));
+                self.copy_tree(pool, &from, &to, dst.vol_type)?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            let _ = fsutil::remove_tree(&snapshots_path(&pool.mount, dst.vol_type, &dst.name));
+            let _ = fsutil::remove_tree(&dst_path);
+            return Err(e);
+        }
+        Ok(dst_path)
+    }
+
+    pub(super) fn vol_set_quota(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        name: &str,
+        size: Option<u64>,
+    ) -> Result<(), StorageError> {
+        check_name(name)?;
+        let path = fsutil::require_present(&self.mount_path(pool, vol_type, name))?;
+        let block = path.join(BLOCK_FILE);
+        match size {
+            Some(size) if block.is_file() => {
+                let current = std::fs::metadata(&block)
+                    .map_err(StorageError::io("stat", &block))?
+                    .len();
+                if size < current {
+                    return Err(StorageError::NotSupported("Shrinking a block volume"));
+                }
+                fsutil::sparse_file(&block, size)
+            }
+            Some(size) => {
+                tracing::warn!(
+                    path = %path.display(),
+                    size,
+                    "The backing filesystem doesn't support quotas, skipping set quota"
+                );
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Copy `src` into the new directory `dst` (created with the volume type's root mode).
+    fn copy_tree(
+        &self,
+        pool: &Pool,
+        src: &std::path::Path,
+        dst: &std::path::Path,
+        vol_type: VolumeType,
+    ) -> Result<(), StorageError> {
+        fsutil::ensure_dir(dst, vol_type.root_mode())?;
+        if let Err(e) = rsync::local_copy(&*self.runner, src, dst, &pool.config, CopyMode::Fresh) {
+            let _ = fsutil::remove_tree(dst);
+            return Err(e);
+        }
+        Ok(())
+    }
+}
