@@ -315,6 +315,20 @@ impl BtrfsDriver {
         Ok(dev)
     }
 
+    /// Detach loop devices still backing the pool's own loop file (autoclear is asynchronous
+    /// and a failed mount leaves the device attached); failures are harmless.
+    fn release_loop(&self, file: &Path) {
+        let f = arg(file);
+        let Ok(out) = self.run("list loop devices of", file, &["losetup", "-j", &f]) else {
+            return;
+        };
+        for dev in out.lines().filter_map(|l| l.split(':').next()) {
+            if dev.starts_with("/dev/") {
+                let _ = self.run("detach", file, &["losetup", "--detach", dev]);
+            }
+        }
+    }
+
     pub(super) fn pool_unmount(&self, pool: &Pool) -> Result<bool, StorageError> {
         let mount = &pool.mount;
         if !self.is_mounted(mount)? {
@@ -323,6 +337,9 @@ impl BtrfsDriver {
         let target = arg(mount);
         if self.run("unmount", mount, &["umount", &target]).is_err() {
             self.run("unmount", mount, &["umount", "-l", &target])?;
+        }
+        if let Source::Loop(file) = self.source(&pool.config, mount) {
+            self.release_loop(&file);
         }
         Ok(true)
     }

@@ -188,12 +188,20 @@ fn btrfs_mount_pool_already_mounted_no_commands() {
 
 #[test]
 fn btrfs_delete_pool_loop_unmounts_and_removes_file() {
-    let s = setup(vec![ok("")], true);
+    let lo = ok("/dev/loop7: []: (/x/disks/p.img)\n");
+    let s = setup(vec![ok(""), lo, ok("")], true);
     let file = PathBuf::from(&s.pool.config["source"]);
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
     std::fs::write(&file, "").unwrap();
     s.driver.delete_pool(&s.pool.config, &s.pool.mount).unwrap();
-    assert_eq!(s.calls(), ["umount $P"]);
+    assert_eq!(
+        s.calls(),
+        [
+            "umount $P",
+            "losetup -j $L/disks/p.img",
+            "losetup --detach /dev/loop7"
+        ]
+    );
     assert!(!file.exists());
 }
 

@@ -182,3 +182,146 @@ impl DirDriver {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use lxd_sys::command::RecordingCommandRunner;
+
+    use super::*;
+    use crate::driver::PoolConfig;
+
+    fn setup(
+        answers: usize,
+    ) -> (
+        tempfile::TempDir,
+        Arc<RecordingCommandRunner>,
+        DirDriver,
+        Pool,
+    ) {
+        let tmp = tempfile::tempdir().unwrap();
+        let mount = tmp.path().join("d");
+        crate::dir::create_pool_dirs(&mount).unwrap();
+        let fake = Arc::new(RecordingCommandRunner::new(vec![
+            Ok(String::new());
+            answers
+        ]));
+        let config = PoolConfig::from([("rsync.bwlimit".to_string(), "5MB".to_string())]);
+        let pool = Pool::new("d", &mount, config);
+        (tmp, fake.clone(), DirDriver::new(fake), pool)
+    }
+
+    fn calls(fake: &RecordingCommandRunner, pool: &Pool) -> Vec<String> {
+        let m = pool.mount.display().to_string();
+        fake.calls()
+            .iter()
+            .map(|c| c.join(" ").replace(&m, "$P"))
+            .collect()
+    }
+
+    #[test]
+    fn dir_snapshot_rsync_full_copy_command() {
+        let (_t, fake, d, pool) = setup(1);
+        d.create_volume(&pool, &Volume::filesystem(VolumeType::Container, "c1"))
+            .unwrap();
+        d.create_snapshot(&pool, VolumeType::Container, "c1", "s")
+            .unwrap();
+        assert_eq!(
+            calls(&fake, &pool),
+            [
+                "rsync -a -HAX --sparse --devices --numeric-ids --filter=-x security.selinux \
+              --bwlimit 5MB -q $P/containers/c1/ $P/containers-snapshots/c1/s"
+            ]
+        );
+    }
+
+    #[test]
+    fn dir_restore_rsync_delete_checksum_command() {
+        let (_t, fake, d, pool) = setup(1);
+        std::fs::create_dir(pool.mount.join("containers/c1")).unwrap();
+        std::fs::create_dir_all(pool.mount.join("containers-snapshots/c1/s")).unwrap();
+        d.restore_snapshot(&pool, VolumeType::Container, "c1", "s")
+            .unwrap();
+        assert_eq!(
+            calls(&fake, &pool),
+            [
+                "rsync -a -HAX --sparse --devices --numeric-ids --filter=-x security.selinux \
+              --delete --checksum --bwlimit 5MB -q $P/containers-snapshots/c1/s/ $P/containers/c1"
+            ]
+        );
+    }
+
+    #[test]
+    fn dir_snapshot_rsync_failure_leaves_no_snapshot() {
+        let (_t, _fake, d, pool) = setup(0);
+        d.create_volume(&pool, &Volume::filesystem(VolumeType::Container, "c1"))
+            .unwrap();
+        assert!(d
+            .create_snapshot(&pool, VolumeType::Container, "c1", "s")
+            .is_err());
+        assert!(!pool.mount.join("containers-snapshots/c1/s").exists());
+    }
+
+    #[test]
+    fn dir_copy_with_snapshots_copies_each() {
+        let (_t, fake, d, pool) = setup(2);
+        std::fs::create_dir(pool.mount.join("custom/default_a")).unwrap();
+        std::fs::create_dir_all(pool.mount.join("custom-snapshots/default_a/s1")).unwrap();
+        let dst = Volume::filesystem(VolumeType::Custom, "default_b");
+        d.copy_volume(&pool, VolumeType::Custom, "default_a", &dst, true)
+            .unwrap();
+        let c = calls(&fake, &pool);
+        assert!(
+            c[0].ends_with("$P/custom/default_a/ $P/custom/default_b"),
+            "{c:?}"
+        );
+        assert!(
+            c[1].ends_with("$P/custom-snapshots/default_a/s1/ $P/custom-snapshots/default_b/s1"),
+            "{c:?}"
+        );
+    }
+
+    #[test]
+    fn dir_block_volume_sparse_file_and_grow_only() {
+        let (_t, fake, d, pool) = setup(0);
+        let mut vol = Volume::filesystem(VolumeType::Custom, "default_blk");
+        vol.content_type = ContentType::Block;
+        let path = d.create_volume(&pool, &vol).unwrap();
+        let len = |p: &std::path::Path| std::fs::metadata(p.join(BLOCK_FILE)).unwrap().len();
+        assert_eq!(len(&path), DEFAULT_BLOCK_SIZE);
+        d.set_quota(
+            &pool,
+            VolumeType::Custom,
+            "default_blk",
+            Some(DEFAULT_BLOCK_SIZE * 2),
+        )
+        .unwrap();
+        assert_eq!(len(&path), DEFAULT_BLOCK_SIZE * 2);
+        assert!(d
+            .set_quota(&pool, VolumeType::Custom, "default_blk", Some(1))
+            .is_err());
+        assert!(fake.calls().is_empty());
+    }
+
+    #[test]
+    fn dir_create_from_image_fill_failure_removes_volume() {
+        let (_t, _fake, d, pool) = setup(0);
+        let vol = Volume::filesystem(VolumeType::Container, "c1");
+        let mut fill = |_: &std::path::Path| -> Result<(), crate::FillError> { Err("bad".into()) };
+        assert!(d
+            .create_volume_from_image(&pool, &vol, "fp", &mut fill)
+            .is_err());
+        assert!(!pool.mount.join("containers/c1").exists());
+    }
+
+    #[test]
+    fn dir_volume_name_traversal_refused() {
+        let (_t, _fake, d, pool) = setup(0);
+        let vol = Volume::filesystem(VolumeType::Custom, "../../etc");
+        assert!(matches!(
+            d.create_volume(&pool, &vol),
+            Err(StorageError::InvalidVolumeName(_))
+        ));
+    }
+}
