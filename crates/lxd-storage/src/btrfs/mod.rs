@@ -3,10 +3,11 @@
 //! pool into `images/<fp>` and instances are writable snapshots of it; snapshots are read-only
 //! subvolume snapshots; quotas are qgroup limits.
 //!
-//! Split by concern: [`pool`] (create, mount, delete), [`subvol`] (subvolume primitives),
+//! Split by concern: [`pool`] (config, create, delete), [`mount`], [`subvol`] (subvolume primitives),
 //! [`volume`], [`snapshot`], [`quota`]. Every tool runs through the injected [`CommandRunner`];
 //! the driver never touches the database.
 
+mod mount;
 mod pool;
 mod quota;
 mod snapshot;
