@@ -42,6 +42,7 @@ async fn serve(opts: Options) -> anyhow::Result<()> {
     crate::logging::attach_events(events.clone());
     let state = Daemon::new(paths.clone(), db, facts, events);
     crate::startup_warnings::record(&state).await;
+    crate::storage_backend::mount_all(&state).await;
 
     let api = crate::server::listener::open(&paths.socket(), opts.group.as_deref())?;
     let app = crate::api::router::app(state.clone());

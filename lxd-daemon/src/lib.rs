@@ -15,4 +15,5 @@ pub mod secrets;
 pub mod server;
 pub mod startup_warnings;
 pub mod state;
+pub mod storage_backend;
 pub mod time;

@@ -6,7 +6,7 @@ use axum::Router;
 
 use super::error::ApiError;
 use super::extract::MAX_JSON_BODY;
-use crate::handlers::images::{aliases, records};
+use crate::handlers::images::{aliases, export, records, upload};
 use crate::handlers::{
     events, internal, operations, profiles, projects, resources, root, server, storage_pools,
     warnings,
@@ -22,6 +22,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("patch", "/1.0"),
     ("get", "/1.0/events"),
     ("get", "/1.0/images"),
+    ("post", "/1.0/images"),
     ("get", "/1.0/images/aliases"),
     ("post", "/1.0/images/aliases"),
     ("get", "/1.0/images/aliases/{name}"),
@@ -33,6 +34,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("put", "/1.0/images/{fingerprint}"),
     ("patch", "/1.0/images/{fingerprint}"),
     ("delete", "/1.0/images/{fingerprint}"),
+    ("get", "/1.0/images/{fingerprint}/export"),
     ("get", "/1.0/operations"),
     ("get", "/1.0/operations/{id}"),
     ("delete", "/1.0/operations/{id}"),
@@ -88,7 +90,16 @@ pub fn app(state: AppState) -> Router {
                 .patch(server::patch_server),
         )
         .route("/1.0/events", get(events::get_events))
-        .route("/1.0/images", get(records::get_images))
+        .route(
+            "/1.0/images",
+            get(records::get_images)
+                .post(upload::post_images)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/1.0/images/{fingerprint}/export",
+            get(export::get_image_export),
+        )
         .route(
             "/1.0/images/aliases",
             get(aliases::get_aliases).post(aliases::post_aliases),

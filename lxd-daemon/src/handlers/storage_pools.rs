@@ -38,6 +38,16 @@ fn used_by(conn: &rusqlite::Connection, pool: &str) -> Result<Vec<String>, DbErr
     Ok(out)
 }
 
+/// Run a driver call (it may run tools for seconds) off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, lxd_storage::StorageError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
 fn load(state: &AppState, name: &str) -> Result<StoragePool, ApiError> {
     let (row, used) = state
         .db
@@ -53,9 +63,7 @@ fn load(state: &AppState, name: &str) -> Result<StoragePool, ApiError> {
     })
 }
 
-fn driver_of(name: &str) -> Result<Box<dyn lxd_storage::StorageDriver>, ApiError> {
-    lxd_storage::driver(name).ok_or_else(|| ApiError::internal("Unknown driver"))
-}
+use crate::storage_backend::driver_of;
 
 /// `GET /1.0/storage-pools`
 pub async fn get_storage_pools(State(state): State<AppState>, params: Params) -> ApiResult {
@@ -86,13 +94,14 @@ pub async fn post_storage_pools(
         ));
     }
     let mount = state.paths.storage_pool(&req.name);
-    let mut config = req.config;
-    driver
-        .fill_pool_config(&mut config, &mount)
-        .map_err(ApiError::internal)?;
-    driver
-        .create_pool(&config, &mount)
-        .map_err(ApiError::internal)?;
+    let (driver, config) = blocking(move || {
+        let mut config = req.config;
+        driver.fill_pool_config(&mut config, &mount)?;
+        driver.create_pool(&config, &mount)?;
+        Ok((driver, config))
+    })
+    .await?;
+    let mount = state.paths.storage_pool(&req.name);
     let row = PoolRow {
         name: req.name.clone(),
         driver: req.driver,
@@ -170,6 +179,7 @@ async fn update(
 ) -> ApiResult {
     let pool = load(&state, &name)?;
     let driver = driver_of(&pool.driver)?;
+    let pool_driver = pool.driver.clone();
     let n = name.clone();
     let outcome = state
         .db
@@ -187,18 +197,28 @@ async fn update(
             if let Err(e) = driver.validate_pool_update(&old.config, &next.config) {
                 return Ok(Err(ApiError::internal(e)));
             }
-            pools::update(
-                c,
-                &PoolRow {
-                    config: next.config,
-                    description: next.description,
-                    ..old
-                },
-            )?;
-            Ok(Ok(()))
+            let old_config = old.config.clone();
+            let new_config = next.config.clone();
+            let row = PoolRow {
+                config: next.config,
+                description: next.description,
+                ..old
+            };
+            pools::update(c, &row)?;
+            Ok(Ok((old_config, new_config)))
         })
         .await?;
-    outcome?;
+    let (old_config, new_config) = outcome?;
+    let changed: lxd_storage::PoolConfig = new_config
+        .iter()
+        .filter(|(k, v)| old_config.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !changed.is_empty() {
+        let pool = lxd_storage::Pool::new(&name, &state.paths.storage_pool(&name), new_config);
+        let driver = driver_of(&pool_driver)?;
+        blocking(move || driver.update_pool(&pool, &changed)).await?;
+    }
     state.events.lifecycle(
         "default",
         "storage-pool-updated",
@@ -221,9 +241,9 @@ pub async fn delete_storage_pool(
         ));
     }
     let driver = driver_of(&pool.driver)?;
-    driver
-        .delete_pool(&pool.config, &state.paths.storage_pool(&name))
-        .map_err(ApiError::internal)?;
+    let mount = state.paths.storage_pool(&name);
+    let config = pool.config.clone();
+    blocking(move || driver.delete_pool(&config, &mount)).await?;
     let n = name.clone();
     state.db.write(move |c| pools::delete(c, &n)).await?;
     state.events.lifecycle(

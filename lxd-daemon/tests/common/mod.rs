@@ -30,6 +30,7 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
     pub text: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -62,23 +63,41 @@ pub async fn call_with(
     body: Option<&str>,
     headers: &[(&str, &str)],
 ) -> Reply {
+    let body = body.unwrap_or("").as_bytes().to_vec();
+    call_bytes(state, method, uri, body, headers).await
+}
+
+/// Send a request with a binary body.
+pub async fn call_bytes(
+    state: &AppState,
+    method: &str,
+    uri: &str,
+    body: Vec<u8>,
+    headers: &[(&str, &str)],
+) -> Reply {
     let mut req = Request::builder().method(method).uri(uri);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let req = req
-        .body(Body::from(body.unwrap_or("").to_string()))
-        .unwrap();
+    let req = req.body(Body::from(body)).unwrap();
     let resp = lxd_daemon::api::router::app(state.clone())
         .oneshot(req)
         .await
         .unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let bytes = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
     Reply {
         status,
         headers,
-        text: String::from_utf8_lossy(&bytes).into_owned(),
+        text,
+        bytes,
     }
 }

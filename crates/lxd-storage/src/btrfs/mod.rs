@@ -9,6 +9,8 @@
 
 mod mount;
 mod pool;
+
+pub use pool::default_loop_size_gib;
 mod quota;
 mod snapshot;
 mod subvol;

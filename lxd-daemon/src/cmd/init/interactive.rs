@@ -50,22 +50,54 @@ pub async fn ask_all(socket: &Path) -> anyhow::Result<Option<Preseed>> {
             .iter()
             .map(|d| d.name)
             .collect();
+        // LXD's default: btrfs when available, else dir (zfs is not built).
+        let default = if drivers.contains(&"btrfs") {
+            "btrfs"
+        } else {
+            "dir"
+        };
         let driver = loop {
-            let d = ask(
-                &format!(
-                    "Name of the storage backend to use ({}) [default=dir]:",
-                    drivers.join(", ")
-                ),
-                "dir",
-            )?;
+            let question = format!(
+                "Name of the storage backend to use ({}) [default={default}]:",
+                drivers.join(", ")
+            );
+            let d = ask(&question, default)?;
             if drivers.contains(&d.as_str()) {
                 break d;
             }
             println!("Invalid input, try again.\n");
         };
+        let mut config = lxd_api::ConfigMap::new();
+        if driver == "btrfs" {
+            let device =
+                "Would you like to use an existing empty block device (e.g. a disk or partition)?";
+            if ask_bool(device, false)? {
+                config.insert(
+                    "source".into(),
+                    ask("Path to the existing block device:", "")?,
+                );
+            } else {
+                let lxd_dir = crate::paths::Paths::from_env().var;
+                let total = lxd_sys::pool_resources(&lxd_dir)
+                    .map(|r| r.space.total)
+                    .unwrap_or(0);
+                let size = lxd_storage::btrfs::default_loop_size_gib(total);
+                let question = format!(
+                    "Size in GiB of the new loop device (1GiB minimum) [default={size}GiB]:"
+                );
+                let answer = ask(&question, &format!("{size}GiB"))?;
+                let answer = if answer.chars().all(|c| c.is_ascii_digit()) {
+                    format!("{answer}GiB")
+                } else {
+                    answer
+                };
+                config.insert("size".into(), answer);
+            }
+        }
         preseed.storage_pools.push(Entry {
             name: name.clone(),
             driver: Some(driver),
+            config,
             ..Default::default()
         });
         let root = [("type", "disk"), ("path", "/"), ("pool", name.as_str())]

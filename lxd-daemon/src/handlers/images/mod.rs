@@ -1,7 +1,9 @@
 //! `/1.0/images`: the image store's records, files and aliases.
 
 pub mod aliases;
+pub mod export;
 pub mod records;
+pub mod upload;
 
 use crate::api::extract::Params;
 use crate::api::ApiError;
