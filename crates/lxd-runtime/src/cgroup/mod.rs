@@ -1,0 +1,1 @@
+//! cgroups: limits, usage and the freezer, on v2 and v1/hybrid hierarchies.

@@ -1,0 +1,1 @@
+//! seccomp: LXD's default deny list and the `security.syscalls.*` / `raw.seccomp` keys.
