@@ -89,6 +89,13 @@ pub struct TarballMetadata {
     pub rootfs: Option<ImageType>,
 }
 
+impl ImageMetadata {
+    /// `metadata.yaml` text for this metadata (publish writes it into the image).
+    pub fn to_yaml(&self) -> Result<String, MetadataError> {
+        yaml_serde::to_string(self).map_err(MetadataError::Yaml)
+    }
+}
+
 /// Parse and validate `metadata.yaml`.
 pub fn parse_metadata(yaml: &[u8]) -> Result<ImageMetadata, MetadataError> {
     let mut metadata: ImageMetadata = if yaml.iter().all(u8::is_ascii_whitespace) {

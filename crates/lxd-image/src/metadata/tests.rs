@@ -114,3 +114,21 @@ fn read_tarball_metadata_not_an_archive_unsupported() {
     let err = read_tarball_metadata(&path).unwrap_err();
     assert_eq!(err.to_string(), "Unsupported compression");
 }
+
+#[test]
+fn to_yaml_round_trips_through_parse() {
+    let metadata = parse_metadata(METADATA.as_bytes()).unwrap();
+    let yaml = metadata.to_yaml().unwrap();
+    assert!(
+        yaml.starts_with("architecture: x86_64\ncreation_date: 1700000000\n"),
+        "{yaml}"
+    );
+    assert_eq!(parse_metadata(yaml.as_bytes()).unwrap(), metadata);
+}
+
+#[test]
+fn parse_metadata_null_maps_accepted() {
+    let yaml = b"architecture: x86_64\ncreation_date: 1\nproperties:\ntemplates:\n";
+    let metadata = parse_metadata(yaml).unwrap();
+    assert!(metadata.properties.is_empty() && metadata.templates.is_empty());
+}

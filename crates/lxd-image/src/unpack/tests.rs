@@ -532,3 +532,48 @@ fn unpack_image_missing_metadata_yaml_refused_target_empty() {
     assert_eq!(err.to_string(), "Metadata tarball is missing metadata.yaml");
     assert!(std::fs::read_dir(&volume).unwrap().next().is_none());
 }
+
+#[test]
+fn unpack_reader_mutated_archives_never_escape_or_leave_partial_state() {
+    let outside = tempfile::tempdir().unwrap();
+    let original = unified_image("none");
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for round in 0..300 {
+        let mut bytes = original.clone();
+        for _ in 0..1 + round % 8 {
+            let at = usize::try_from(next() % bytes.len() as u64).unwrap();
+            bytes[at] = (next() & 0xff) as u8;
+        }
+        let target = outside.path().join(format!("t{round}"));
+        let options = UnpackOptions {
+            preserve_owner: false,
+            ..UnpackOptions::default()
+        };
+        let result = unpack_reader(
+            Compression::None,
+            bytes.as_slice(),
+            bytes.len() as u64,
+            &target,
+            &options,
+            None,
+        );
+        if result.is_err() {
+            assert!(!target.exists(), "round {round}: {result:?}");
+        }
+    }
+    let names: Vec<_> = std::fs::read_dir(outside.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        names.iter().all(|n| n.to_string_lossy().starts_with('t')),
+        "{names:?}"
+    );
+}
