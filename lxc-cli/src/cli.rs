@@ -31,6 +31,8 @@ pub enum Command {
     Alias(crate::cmd_alias::AliasCmd),
     /// Manage instance and server configuration options
     Config(crate::cmd_config::ConfigCmd),
+    /// Manage images
+    Image(crate::cmd_image::ImageCmd),
     /// Show instance or server information
     Info(crate::cmd_info::InfoCmd),
     /// Monitor a local or remote LXD server
@@ -156,6 +158,7 @@ pub async fn run(args: Vec<String>) -> Result<u8> {
     match command {
         Command::Alias(c) => c.run(ctx).await,
         Command::Config(c) => c.run(ctx).await,
+        Command::Image(c) => c.run(ctx).await,
         Command::Info(c) => c.run(ctx).await,
         Command::Monitor(c) => c.run(ctx).await,
         Command::Operation(c) => c.run(ctx).await,

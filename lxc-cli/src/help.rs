@@ -6,6 +6,7 @@
 use clap::CommandFactory;
 
 use crate::help_pages::{GLOBAL_FLAGS, PAGES};
+use crate::help_pages_image::IMAGE_PAGES;
 
 /// The page of `path`, or of its nearest ancestor that has one.
 fn page(path: &[&str]) -> Option<(&'static str, &'static str)> {
@@ -13,6 +14,7 @@ fn page(path: &[&str]) -> Option<(&'static str, &'static str)> {
         let key = path[..n].join(" ");
         PAGES
             .iter()
+            .chain(IMAGE_PAGES)
             .find(|(p, _, _)| *p == key)
             .map(|(_, long, body)| (*long, *body))
     })

@@ -154,6 +154,26 @@ pub fn sort_by_name(rows: &mut [Vec<String>]) {
     rows.sort_by(|a, b| a[0].cmp(&b[0]));
 }
 
+/// lxc's `stringList` order: rows compared at their first differing column, where an empty
+/// cell sorts after any text.
+pub fn sort_string_list(rows: &mut [Vec<String>]) {
+    rows.sort_by(|a, b| {
+        let x = (0..a.len().min(b.len()))
+            .find(|&x| a[x] != b[x])
+            .unwrap_or(a.len().min(b.len()).saturating_sub(1));
+        let (l, r) = (
+            a.get(x).map(String::as_str).unwrap_or(""),
+            b.get(x).map(String::as_str).unwrap_or(""),
+        );
+        match (l.is_empty(), r.is_empty()) {
+            _ if l == r => std::cmp::Ordering::Equal,
+            (true, _) => std::cmp::Ordering::Greater,
+            (_, true) => std::cmp::Ordering::Less,
+            _ => l.cmp(r),
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +209,16 @@ mod tests {
     fn table_empty_alias_list_has_header_only() {
         let want = "+-------+--------+\n| ALIAS | TARGET |\n+-------+--------+\n";
         assert_eq!(table(&["ALIAS", "TARGET"], &[], true), want);
+    }
+
+    #[test]
+    fn sort_string_list_empty_cells_sort_last() {
+        let mut rows = vec![
+            vec![String::new(), "b".into()],
+            vec!["a".into(), "c".into()],
+        ];
+        sort_string_list(&mut rows);
+        assert_eq!(rows[0][0], "a");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request};
 use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use lxd_api::{Response, ResponseType};
 use serde::de::DeserializeOwned;
@@ -105,21 +106,7 @@ impl Client {
         body: Option<Vec<u8>>,
         etag: Option<&str>,
     ) -> Result<RawResponse> {
-        let method = Method::from_bytes(method.as_bytes())
-            .map_err(|_| ClientError::Request(format!("Bad method {method:?}")))?;
-        let stream = self
-            .connector
-            .connect()
-            .await
-            .map_err(|e| connect_error(&self.connector, method.as_str(), path, &e))?;
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-        tokio::spawn(conn);
-        let mut builder = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(http::header::HOST, self.connector.host())
-            .header(http::header::USER_AGENT, USER_AGENT);
+        let mut builder = self.request_builder(method, path)?;
         if body.is_some() {
             builder = builder.header(http::header::CONTENT_TYPE, "application/json");
         }
@@ -129,7 +116,7 @@ impl Client {
         let req = builder
             .body(Full::new(Bytes::from(body.unwrap_or_default())))
             .map_err(|e| ClientError::Request(e.to_string()))?;
-        let resp = sender.send_request(req).await?;
+        let resp = self.send(req).await?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = resp.into_body().collect().await?.to_bytes();
@@ -138,6 +125,39 @@ impl Client {
             headers,
             body,
         })
+    }
+
+    /// A request to `path` with the `Host` and `User-Agent` headers every request carries.
+    pub fn request_builder(&self, method: &str, path: &str) -> Result<http::request::Builder> {
+        let method = Method::from_bytes(method.as_bytes())
+            .map_err(|_| ClientError::Request(format!("Bad method {method:?}")))?;
+        Ok(Request::builder()
+            .method(method)
+            .uri(path)
+            .header(http::header::HOST, self.connector.host())
+            .header(http::header::USER_AGENT, USER_AGENT))
+    }
+
+    /// Sends a built request over a fresh connection; the answer's body is left unread so
+    /// large downloads can stream.
+    pub async fn send<B>(&self, req: Request<B>) -> Result<http::Response<Incoming>>
+    where
+        B: hyper::body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let stream = self.connector.connect().await.map_err(|e| {
+            connect_error(
+                &self.connector,
+                req.method().as_str(),
+                &req.uri().to_string(),
+                &e,
+            )
+        })?;
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(conn);
+        Ok(sender.send_request(req).await?)
     }
 
     /// Sends a request with a JSON body and decodes the envelope. Returns it with the ETag.

@@ -34,6 +34,9 @@ pub enum ClientError {
     /// A websocket failed to connect or broke.
     #[error("Websocket failure: {0}")]
     Websocket(String),
+    /// A downloaded or uploaded file could not be read or written, or did not check out.
+    #[error("{0}")]
+    Transfer(String),
     /// An operation finished in failure; carries the operation's `err`.
     #[error("{0}")]
     OperationFailed(String),

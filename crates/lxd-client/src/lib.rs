@@ -9,8 +9,13 @@
 pub mod client;
 pub mod error;
 pub mod events;
+pub mod image_export;
+pub mod image_upload;
+pub mod images;
+pub mod multipart;
 pub mod operations;
 pub mod profiles;
+pub mod progress;
 pub mod server;
 pub mod storage;
 pub mod transport;
