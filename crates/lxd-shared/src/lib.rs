@@ -5,5 +5,6 @@
 
 pub mod config;
 pub mod etag;
+pub mod idmap;
 pub mod names;
 pub mod units;
