@@ -12,8 +12,9 @@ CMDS=()
 run() { # run <stdin-file|-> args...  (queued; all run per side, in order, so state matches)
   CMDS+=("$(printf '%q ' "$@")")
 }
-play() { # play <side> <binary>
+play() { # play <side> <binary>  (in its own working directory, for exports)
   local i=0 c
+  mkdir -p "$W/cwd-$SIDE"; cd "$W/cwd-$SIDE" || exit 1
   for c in "${CMDS[@]}"; do
     eval "set -- $c"
     local in=$1; shift
@@ -22,7 +23,27 @@ play() { # play <side> <binary>
     echo "[exit $?]" >>"$W/$SIDE.$i.out"
     i=$((i+1))
   done
+  cd "$W" || exit 1
 }
+# normalize <file>: masks what legitimately differs between two runs: upload times, progress
+# lines (speeds), and the order of `image info` properties (lxc walks a Go map).
+normalize() {
+  perl -0777 -pe 's/\r(Exporting the image|Transferring image|Refreshing the image): [^\r\n]*//g; s/\r +(?=\r)//g;
+    s/"uploaded_at":"[^"]*"/"uploaded_at":"X"/g; s/^(\s*-?\s*uploaded_at:) .*/$1 X/mg; s/^(    Uploaded:) .*/$1 X/mg;
+    s/^(Properties:\n)((?:    .*\n)*)/$1 . join("", sort split(m{(?<=\n)}, $2))/me' "$1"
+}
+# A busybox image, unified and split (metadata tarball + squashfs), with fixed dates so both
+# clients import the same fingerprints.
+mkimages() {
+  local d=$W/img; mkdir -p "$d/rootfs/bin" "$d/rootfs/sbin" "$d/rootfs/etc"
+  cp /bin/busybox "$d/rootfs/bin/busybox"; ln -sf ../bin/busybox "$d/rootfs/sbin/init"
+  printf 'architecture: x86_64\ncreation_date: 1700000000\nproperties:\n  description: BusyBox test image\n  os: BusyBox\n' >"$d/metadata.yaml"
+  tar -C "$d" --mtime=@1700000000 --owner=0 --group=0 -czf "$W/bb.tar.gz" metadata.yaml rootfs
+  tar -C "$d" --mtime=@1700000000 --owner=0 --group=0 -cJf "$W/meta.tar.xz" metadata.yaml
+  mksquashfs "$d/rootfs" "$W/bb.squashfs" -noappend -all-root -quiet >/dev/null 2>&1
+}
+mkimages
+FP6=$(sha256sum "$W/bb.tar.gz" | cut -c1-6)
 printf 'config:\n  user.a: "1"\ndescription: edited\ndevices: {}\n' >"$W/edit.yaml"
 # yaml.v2 error texts: syntax (with and without a line), one and several type errors.
 printf 'a: b: c\n' >"$W/bad1.yaml"
@@ -136,17 +157,89 @@ run - profile create --help
 run - profile device
 run - monitor --format=bad --pretty
 run - monitor --loglevel=info
+printf 'auto_update: false\nproperties:\n  os: Edited\n  user.e: "1"\npublic: false\nexpires_at: 1970-01-01T00:00:00Z\nprofiles:\n- default\n' >"$W/imgedit.yaml"
+run - image import "$W/bb.tar.gz" --alias cmp-bb --alias cmp-b2 user.x=1
+run - image import "$W/bb.tar.gz"
+run - image import "$W/nope.tar.gz"
+run - image import "$W/meta.tar.xz" "$W/bb.squashfs" --alias cmp-split --public os=Split
+run - image list cmp- -c lfpdast
+run - image list cmp- -c lLfFpdast -f csv
+run - image list cmp- -f json
+run - image list cmp- -f yaml
+run - image list cmp- -f compact -c lfd
+run - image list cmp- os=BusyBox -c lf
+run - image list cmp- 'os=Bus.*' user.x=1 -c lf
+run - image list cmp- os=Nope -c lf
+run - image list -c x
+run - image list -c l,,f
+run - image list -f bad cmp-
+run - image info cmp-bb
+run - image info cmp-split
+run - image info nope
+run - image info "$FP6"
+run - image show cmp-bb
+run - image show nope
+run - image get-property cmp-bb os
+run - image get-property cmp-bb nope
+run - image set-property cmp-bb user.y 2
+run - image unset-property cmp-bb user.y
+run - image unset-property cmp-bb user.zz
+run - image show cmp-bb
+run "$W/imgedit.yaml" image edit cmp-bb
+run - image show cmp-bb
+run "$W/bad1.yaml" image edit cmp-bb
+run - image alias create cmp-bb "$FP6"
+run - image alias create cmp-c3 cmp-bb
+run - image alias create cmp-c4 nope
+run - image alias list cmp-
+run - image alias list cmp- -f csv
+run - image alias rename cmp-c3 cmp-c5
+run - image alias rename cmp-nope x
+run - image alias delete cmp-c5
+run - image alias delete cmp-nope
+run - image alias list cmp-c
+run - image export cmp-bb
+run - image export cmp-bb out1
+run - image export cmp-split
+run - image export cmp-split named
+run - image export cmp-bb sub/x
+run - image export nope
+run - image refresh cmp-bb
+run - image delete cmp-bb cmp-split
+run - image delete cmp-bb
+run - image delete local:
+run - image edit local:
+run - image import "$W/bb.tar.gz" -q --alias cmp-q
+run - image list cmp-q -c lf
+run - image rm cmp-q
+run - image
+run - image --help
+run - image alias
+run - image list --help
+run - image ls -h
+run - image alias rm --help
+run - image import
+run - image info
+run - image alias create x
 SIDE=a BIN=$A play
 SIDE=b BIN=$B play
 i=0
 for c in "${CMDS[@]}"; do
   eval "set -- $c"; shift
-  if ! diff -u "$W/a.$i.out" "$W/b.$i.out" >"$W/d" || ! diff -u "$W/a.$i.err" "$W/b.$i.err" >>"$W/d"; then
+  for f in a.$i.out b.$i.out a.$i.err b.$i.err; do normalize "$W/$f" >"$W/$f.n"; done
+  if ! diff -u "$W/a.$i.out.n" "$W/b.$i.out.n" >"$W/d" || ! diff -u "$W/a.$i.err.n" "$W/b.$i.err.n" >>"$W/d"; then
     echo "DIFF: lxc $*"; cat "$W/d"; fails=$((fails+1))
   else
     echo "same: lxc $*"
   fi
   i=$((i+1))
 done
+# Exported files: same names, same bytes.
+if ! diff <(cd "$W/cwd-a" && find . -type f | sort | xargs sha256sum) \
+          <(cd "$W/cwd-b" && find . -type f | sort | xargs sha256sum); then
+  echo "DIFF: exported files"; fails=$((fails+1))
+else
+  echo "same: exported files"
+fi
 echo "$fails command(s) differ"
 exit $((fails > 0))
