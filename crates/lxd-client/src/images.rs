@@ -55,8 +55,20 @@ impl Client {
             .await
     }
 
-    /// `POST /1.0/images/<fingerprint>/refresh`: starts the operation (not waited for).
+    /// `POST /1.0/images/<fingerprint>/refresh`: starts the operation (not waited for). Like
+    /// the Go client, refuses a server without the `image_force_refresh` extension.
     pub async fn refresh_image(&self, fingerprint: &str) -> Result<Operation> {
+        let (server, _) = self.get_server().await?;
+        if !server
+            .untrusted
+            .api_extensions
+            .iter()
+            .any(|e| e == "image_force_refresh")
+        {
+            return Err(ClientError::Unexpected(
+                "The server is missing the required \"image_force_refresh\" API extension".into(),
+            ));
+        }
         let path = format!("{}/refresh", image_path(fingerprint));
         self.start_operation("POST", &path, None).await
     }
