@@ -14,9 +14,12 @@
 
 pub mod activation;
 pub mod command;
+pub mod fdpass;
 pub mod host;
+pub mod mount_api;
 pub mod paths;
 pub mod pool;
+pub mod proc;
 pub mod resources;
 
 pub use command::{CommandError, CommandRunner, RealCommandRunner, RecordingCommandRunner};
