@@ -7,6 +7,7 @@ pub mod envelope;
 pub mod event;
 pub mod extensions;
 pub mod image;
+pub mod instance;
 pub mod null_default;
 pub mod nullable_list;
 pub mod operation;
