@@ -3,4 +3,5 @@
 //! exec and the per-container monitor. It never touches the database or speaks HTTP.
 
 pub mod cgroup;
+pub mod container;
 pub mod seccomp;

@@ -21,6 +21,7 @@ pub mod paths;
 pub mod pool;
 pub mod proc;
 pub mod resources;
+pub mod spawn;
 
 pub use command::{CommandError, CommandRunner, RealCommandRunner, RecordingCommandRunner};
 pub use host::{

@@ -1,0 +1,103 @@
+//! Code run by the container's init process between `clone` and `exec`: wait for the
+//! parent (id maps, cgroups, idmapped root), build the filesystem, drop privileges the way
+//! LXD does, and exec init. Failures are reported on the sync socket before exiting.
+
+use std::ffi::CString;
+use std::io::Write;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+
+use nix::sched::{unshare, CloneFlags};
+use nix::unistd::{setgroups, sethostname, setresgid, setresuid, setsid, Gid, Uid};
+
+use super::mounts;
+use super::spec::ContainerSpec;
+
+/// Capabilities LXD drops from unprivileged containers (bounding set).
+const DROPPED_CAPS: &[caps::Capability] = &[
+    caps::Capability::CAP_MAC_ADMIN,
+    caps::Capability::CAP_MAC_OVERRIDE,
+    caps::Capability::CAP_SYS_TIME,
+    caps::Capability::CAP_SYS_MODULE,
+];
+
+/// Entry point of the child; returns the exit status when exec failed.
+pub fn run(spec: &ContainerSpec, mut sync: UnixStream, console: Option<&Path>) -> isize {
+    match setup_and_exec(spec, &mut sync, console) {
+        Ok(never) => match never {},
+        Err(msg) => {
+            let _ = sync.write_all(msg.as_bytes());
+            1
+        }
+    }
+}
+
+fn setup_and_exec(
+    spec: &ContainerSpec,
+    sync: &mut UnixStream,
+    console: Option<&Path>,
+) -> Result<std::convert::Infallible, String> {
+    let mut go = [0u8; 1];
+    let (n, mut fds) = lxd_sys::fdpass::recv_fds(sync.as_fd(), &mut go)
+        .map_err(|e| format!("Failed waiting for the parent: {e}"))?;
+    if n == 0 {
+        return Err("The parent went away".into());
+    }
+    // 'I': the idmapped root comes along; 'G': bind the root as it is.
+    let idmapped: Option<OwnedFd> = if go[0] == b'I' { fds.pop() } else { None };
+    if spec.idmap.is_some() {
+        setgroups(&[]).map_err(|e| format!("Failed to clear groups: {e}"))?;
+        setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0))
+            .map_err(|e| format!("Failed to become gid 0: {e}"))?;
+        setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
+            .map_err(|e| format!("Failed to become uid 0: {e}"))?;
+    }
+    unshare(CloneFlags::CLONE_NEWCGROUP)
+        .map_err(|e| format!("Failed to create the cgroup namespace: {e}"))?;
+    mounts::make_private().map_err(|e| e.to_string())?;
+    mounts::mount_root(&spec.rootfs, idmapped).map_err(|e| e.to_string())?;
+    mounts::mount_kernel_filesystems(&spec.rootfs, console, &spec.binds)
+        .map_err(|e| e.to_string())?;
+    mounts::pivot_into(&spec.rootfs).map_err(|e| e.to_string())?;
+    sethostname(&spec.name).map_err(|e| format!("Failed to set the hostname: {e}"))?;
+    setsid().map_err(|e| format!("Failed to start a session: {e}"))?;
+    if console.is_some() {
+        attach_console().map_err(|e| format!("Failed to open the console: {e}"))?;
+    }
+    if spec.idmap.is_some() {
+        for cap in DROPPED_CAPS {
+            caps::drop(None, caps::CapSet::Bounding, *cap)
+                .map_err(|e| format!("Failed to drop {cap}: {e}"))?;
+        }
+    }
+    super::seccomp_load(&spec.config)?;
+    let argv: Vec<CString> = spec
+        .init
+        .iter()
+        .map(|a| CString::new(a.as_bytes()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| "Init command contains a NUL byte".to_string())?;
+    let env: Vec<CString> = spec
+        .env
+        .iter()
+        .map(|a| CString::new(a.as_bytes()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| "Environment contains a NUL byte".to_string())?;
+    let program = argv.first().ok_or("No init command")?;
+    // The sync socket is close-on-exec: the parent sees EOF once exec succeeded.
+    nix::unistd::execve(program, &argv, &env)
+        .map_err(|e| format!("Failed to run {}: {e}", spec.init[0]))
+}
+
+/// Make `/dev/console` init's stdin, stdout and stderr.
+fn attach_console() -> std::io::Result<()> {
+    let console = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/console")?;
+    nix::unistd::dup2_stdin(&console)?;
+    nix::unistd::dup2_stdout(&console)?;
+    nix::unistd::dup2_stderr(&console)?;
+    Ok(())
+}

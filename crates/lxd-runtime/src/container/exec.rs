@@ -1,0 +1,160 @@
+//! Running a command inside a running container (LXD's `forkexec`): from a single-threaded
+//! helper, join the container's cgroups and namespaces through init's `/proc` entries, fork
+//! into its pid namespace, take the requested identity, and exec.
+
+use std::collections::BTreeMap;
+use std::ffi::CString;
+use std::fs::File;
+
+use nix::errno::Errno;
+use nix::sched::{setns, CloneFlags};
+use nix::sys::wait::waitpid;
+use nix::unistd::{setgroups, setresgid, setresuid, ForkResult, Gid, Pid, Uid};
+
+/// A command to run in a container.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ExecSpec {
+    /// The container's name (its cgroups are named after it).
+    #[serde(default)]
+    pub name: String,
+    pub init_pid: i32,
+    pub argv: Vec<String>,
+    /// `KEY=value` pairs.
+    pub env: Vec<String>,
+    pub cwd: String,
+    pub uid: u32,
+    pub gid: u32,
+    /// The instance's expanded config (for its seccomp policy).
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+}
+
+/// Why the command could not be started (its own failures are its exit status).
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("Failed to open the {0} namespace of the container")]
+    OpenNamespace(&'static str, #[source] std::io::Error),
+    #[error("Failed to join the {0} namespace of the container")]
+    Join(&'static str, #[source] nix::Error),
+    #[error("Failed to join the container's cgroups: {0}")]
+    Cgroup(String),
+    #[error(transparent)]
+    Spawn(#[from] lxd_sys::spawn::SpawnError),
+    #[error("Failed to wait for the command")]
+    Wait(#[source] nix::Error),
+}
+
+/// Namespaces joined, in order: the user namespace first, so the others are joined with the
+/// capabilities it grants.
+const NAMESPACES: &[(&str, CloneFlags)] = &[
+    ("user", CloneFlags::CLONE_NEWUSER),
+    ("mnt", CloneFlags::CLONE_NEWNS),
+    ("pid", CloneFlags::CLONE_NEWPID),
+    ("uts", CloneFlags::CLONE_NEWUTS),
+    ("ipc", CloneFlags::CLONE_NEWIPC),
+    ("net", CloneFlags::CLONE_NEWNET),
+    ("cgroup", CloneFlags::CLONE_NEWCGROUP),
+];
+
+fn same_namespace(pid: i32, name: &str) -> bool {
+    let theirs = std::fs::read_link(format!("/proc/{pid}/ns/{name}"));
+    let ours = std::fs::read_link(format!("/proc/self/ns/{name}"));
+    matches!((theirs, ours), (Ok(a), Ok(b)) if a == b)
+}
+
+/// Run `spec` in the container and return its exit status (127 when the command does not
+/// exist, 126 when it cannot be executed, 128 + N when killed by signal N).
+/// `started` is told the command's pid (as the host sees it) once it runs, so the caller can
+/// forward signals to it.
+pub fn run(
+    spec: &ExecSpec,
+    attach_cgroups: &mut dyn FnMut(Pid) -> Result<(), String>,
+    started: &mut dyn FnMut(Pid),
+) -> Result<i32, ExecError> {
+    // Checked here: once inside the container's mount namespace, /proc is the container's.
+    let single = lxd_sys::spawn::SingleThreaded::check()?;
+    let mut files: Vec<(&str, File, CloneFlags)> = Vec::new();
+    for (name, flag) in NAMESPACES {
+        if same_namespace(spec.init_pid, name) {
+            continue;
+        }
+        let file = File::open(format!("/proc/{}/ns/{name}", spec.init_pid))
+            .map_err(|e| ExecError::OpenNamespace(name, e))?;
+        files.push((name, file, *flag));
+    }
+    attach_cgroups(nix::unistd::getpid()).map_err(ExecError::Cgroup)?;
+    for (name, file, flag) in &files {
+        setns(file, *flag).map_err(|e| ExecError::Join(name, e))?;
+    }
+    drop(files);
+    match lxd_sys::spawn::fork_checked(&single)? {
+        ForkResult::Child => std::process::exit(exec_child(spec)),
+        ForkResult::Parent { child } => {
+            started(child);
+            loop {
+                match waitpid(child, None) {
+                    Ok(status) => {
+                        if let Some(code) = super::monitor::exit_code(status) {
+                            return Ok(code);
+                        }
+                    }
+                    Err(Errno::EINTR) => continue,
+                    Err(e) => return Err(ExecError::Wait(e)),
+                }
+            }
+        }
+    }
+}
+
+fn exec_child(spec: &ExecSpec) -> i32 {
+    let fail = |msg: String, code: i32| {
+        eprintln!("{msg}");
+        code
+    };
+    if setgroups(&[]).is_err()
+        || setresgid(
+            Gid::from_raw(spec.gid),
+            Gid::from_raw(spec.gid),
+            Gid::from_raw(spec.gid),
+        )
+        .is_err()
+        || setresuid(
+            Uid::from_raw(spec.uid),
+            Uid::from_raw(spec.uid),
+            Uid::from_raw(spec.uid),
+        )
+        .is_err()
+    {
+        return fail(
+            format!("Failed to switch to uid {} gid {}", spec.uid, spec.gid),
+            1,
+        );
+    }
+    if nix::unistd::chdir(spec.cwd.as_str()).is_err() {
+        let _ = nix::unistd::chdir("/");
+    }
+    if let Err(e) = super::seccomp_load(&spec.config) {
+        return fail(e, 1);
+    }
+    let to_c = |v: &[String]| {
+        v.iter()
+            .map(|a| CString::new(a.as_bytes()))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let (Ok(argv), Ok(env)) = (to_c(&spec.argv), to_c(&spec.env)) else {
+        return fail("Arguments contain a NUL byte".into(), 1);
+    };
+    let Some(program) = argv.first() else {
+        return fail("No command given".into(), 1);
+    };
+    // execvpe searches the PATH of this process, so give it the command's own.
+    if let Some(path) = spec.env.iter().find_map(|e| e.strip_prefix("PATH=")) {
+        std::env::set_var("PATH", path);
+    }
+    // As LXD: a command that cannot be found is status 127 (the client reports it), one that
+    // cannot be executed 126; nothing is written to the command's own output.
+    match nix::unistd::execvpe(program, &argv, &env).unwrap_err() {
+        Errno::ENOENT | Errno::ENOTDIR => 127,
+        _ => 126,
+    }
+}

@@ -1,0 +1,24 @@
+//! One container: its spec, the monitor that starts and watches init, the init-side setup
+//! between clone and exec, and entering it to run commands.
+
+mod child;
+pub mod exec;
+pub mod monitor;
+pub mod mounts;
+pub mod spec;
+pub mod start;
+
+pub use spec::{ContainerSpec, IdMaps, IdRange, MonitorState};
+
+/// Load the seccomp filter `config` asks for (none when LXD would write no policy), just
+/// before exec.
+pub(crate) fn seccomp_load(
+    config: &std::collections::BTreeMap<String, String>,
+) -> Result<(), String> {
+    match crate::seccomp::SeccompPolicy::from_config(config).map_err(|e| e.to_string())? {
+        Some(policy) => policy
+            .load()
+            .map_err(|e| format!("Failed to load the seccomp filter: {e}")),
+        None => Ok(()),
+    }
+}

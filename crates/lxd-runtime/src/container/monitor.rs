@@ -1,0 +1,97 @@
+//! The per-container monitor: a small process that starts init, keeps the console log,
+//! records init's pid and, when init ends, how it ended. It outlives the daemon.
+
+use std::io::{Read, Write};
+use std::os::fd::OwnedFd;
+
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::Pid;
+
+use super::spec::{ContainerSpec, MonitorState};
+use super::start::{start, StartError};
+
+/// Write the state file atomically.
+pub fn write_state(spec: &ContainerSpec, state: &MonitorState) -> std::io::Result<()> {
+    let tmp = spec.state_file().with_extension("tmp");
+    std::fs::write(&tmp, serde_json::to_vec(state).unwrap_or_default())?;
+    std::fs::rename(tmp, spec.state_file())
+}
+
+/// Read the state file, if any.
+pub fn read_state(spec: &ContainerSpec) -> Option<MonitorState> {
+    serde_json::from_slice(&std::fs::read(spec.state_file()).ok()?).ok()
+}
+
+fn copy_console(master: OwnedFd, log: std::path::PathBuf) {
+    let mut master = std::fs::File::from(master);
+    let Ok(mut out) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+    else {
+        return;
+    };
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = master.read(&mut buf) {
+        if n == 0 || out.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+}
+
+/// Exit status of a waited process: its code, or 128 + the signal that killed it.
+pub fn exit_code(status: WaitStatus) -> Option<i32> {
+    match status {
+        WaitStatus::Exited(_, code) => Some(code),
+        WaitStatus::Signaled(_, sig, _) => Some(128 + sig as i32),
+        _ => None,
+    }
+}
+
+/// Start the container and watch it until init ends. Returns init's exit status. `started`
+/// is called once init runs (the daemon's helper reports success to its parent there).
+pub fn run(
+    spec: &ContainerSpec,
+    attach_cgroups: &mut dyn FnMut(Pid) -> Result<(), String>,
+    started: &mut dyn FnMut(Result<Pid, &StartError>),
+) -> Result<i32, StartError> {
+    std::fs::create_dir_all(&spec.state_dir).map_err(|e| StartError::Setup {
+        what: "the state directory",
+        source: e,
+    })?;
+    let running = match start(spec, attach_cgroups) {
+        Ok(r) => r,
+        Err(e) => {
+            started(Err(&e));
+            return Err(e);
+        }
+    };
+    let me = nix::unistd::getpid().as_raw();
+    let mut state = MonitorState {
+        monitor_pid: me,
+        init_pid: running.init.as_raw(),
+        exit_status: None,
+    };
+    write_state(spec, &state).map_err(|e| StartError::Setup {
+        what: "the state file",
+        source: e,
+    })?;
+    started(Ok(running.init));
+    let log = spec.console_log();
+    let console = std::thread::spawn(move || copy_console(running.console, log));
+    let status = loop {
+        match waitpid(running.init, None) {
+            Ok(s) => {
+                if let Some(code) = exit_code(s) {
+                    break code;
+                }
+            }
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => break -1,
+        }
+    };
+    let _ = console.join();
+    state.exit_status = Some(status);
+    let _ = write_state(spec, &state);
+    Ok(status)
+}

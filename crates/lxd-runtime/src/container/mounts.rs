@@ -1,0 +1,185 @@
+//! The container's filesystem, set up by its init process inside the new mount namespace:
+//! the root (an idmapped mount or a bind mount), `/proc`, `/sys`, a `/dev` with the standard
+//! devices, and the switch of root with `pivot_root`.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+
+/// Why the container's filesystem could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum MountError {
+    #[error("Failed to {action} {path}")]
+    Sys {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: nix::Error,
+    },
+    #[error("Failed to prepare {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn sys(action: &'static str, path: &Path) -> impl FnOnce(nix::Error) -> MountError {
+    let path = path.to_path_buf();
+    move |source| MountError::Sys {
+        action,
+        path,
+        source,
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> MountError {
+    let path = path.to_path_buf();
+    move |source| MountError::Io { path, source }
+}
+
+/// Devices bound from the host into `/dev`, as LXD provides them.
+const DEVICES: &[&str] = &[
+    "null", "zero", "full", "random", "urandom", "tty", "net/tun", "fuse",
+];
+
+const NONE: Option<&str> = None;
+
+/// Make every mount private so nothing propagates back to the host.
+pub fn make_private() -> Result<(), MountError> {
+    mount(NONE, "/", NONE, MsFlags::MS_REC | MsFlags::MS_PRIVATE, NONE)
+        .map_err(sys("make private", Path::new("/")))
+}
+
+/// Put the root filesystem in place at `rootfs`: attach the idmapped tree `idmapped` there, or
+/// bind `rootfs` onto itself so it is a mount point for `pivot_root`.
+pub fn mount_root(rootfs: &Path, idmapped: Option<OwnedFd>) -> Result<(), MountError> {
+    match idmapped {
+        Some(fd) => lxd_sys::mount_api::move_mount(fd.as_fd(), rootfs).map_err(io(rootfs)),
+        None => mount(
+            Some(rootfs),
+            rootfs,
+            NONE,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            NONE,
+        )
+        .map_err(sys("bind the root", rootfs)),
+    }
+}
+
+fn ensure_dir(path: &Path) -> Result<(), MountError> {
+    std::fs::create_dir_all(path).map_err(io(path))
+}
+
+fn ensure_file(path: &Path) -> Result<(), MountError> {
+    if let Some(parent) = path.parent() {
+        ensure_dir(parent)?;
+    }
+    if !path.exists() {
+        std::fs::File::create(path).map_err(io(path))?;
+    }
+    Ok(())
+}
+
+/// Mount `/proc`, `/sys`, `/dev` (tmpfs with bound devices, a new devpts, `/dev/shm`) and the
+/// console inside `rootfs`, and the extra binds.
+pub fn mount_kernel_filesystems(
+    rootfs: &Path,
+    console: Option<&Path>,
+    binds: &[(PathBuf, PathBuf, bool)],
+) -> Result<(), MountError> {
+    let nosuid = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    let proc = rootfs.join("proc");
+    ensure_dir(&proc)?;
+    mount(Some("proc"), &proc, Some("proc"), nosuid, NONE).map_err(sys("mount proc on", &proc))?;
+    let sysfs = rootfs.join("sys");
+    ensure_dir(&sysfs)?;
+    mount(
+        Some("sysfs"),
+        &sysfs,
+        Some("sysfs"),
+        nosuid | MsFlags::MS_RDONLY,
+        NONE,
+    )
+    .map_err(sys("mount sysfs on", &sysfs))?;
+
+    let dev = rootfs.join("dev");
+    ensure_dir(&dev)?;
+    mount(
+        Some("none"),
+        &dev,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        Some("mode=755,size=500k"),
+    )
+    .map_err(sys("mount tmpfs on", &dev))?;
+    for name in DEVICES {
+        let host = Path::new("/dev").join(name);
+        if !host.exists() {
+            continue;
+        }
+        let target = dev.join(name);
+        ensure_file(&target)?;
+        mount(Some(&host), &target, NONE, MsFlags::MS_BIND, NONE)
+            .map_err(sys("bind device", &target))?;
+    }
+    let pts = dev.join("pts");
+    ensure_dir(&pts)?;
+    mount(
+        Some("devpts"),
+        &pts,
+        Some("devpts"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        Some("newinstance,ptmxmode=0666,mode=0620"),
+    )
+    .map_err(sys("mount devpts on", &pts))?;
+    std::os::unix::fs::symlink("pts/ptmx", dev.join("ptmx")).map_err(io(&dev.join("ptmx")))?;
+    let shm = dev.join("shm");
+    ensure_dir(&shm)?;
+    mount(Some("shm"), &shm, Some("tmpfs"), nosuid, Some("mode=1777"))
+        .map_err(sys("mount tmpfs on", &shm))?;
+    for (link, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        std::os::unix::fs::symlink(target, dev.join(link)).map_err(io(&dev.join(link)))?;
+    }
+    if let Some(console) = console {
+        let target = dev.join("console");
+        ensure_file(&target)?;
+        mount(Some(console), &target, NONE, MsFlags::MS_BIND, NONE)
+            .map_err(sys("bind the console on", &target))?;
+    }
+    for (host, inside, readonly) in binds {
+        let target = rootfs.join(inside.strip_prefix("/").unwrap_or(inside));
+        if host.is_dir() {
+            ensure_dir(&target)?;
+        } else {
+            ensure_file(&target)?;
+        }
+        mount(
+            Some(host.as_path()),
+            &target,
+            NONE,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            NONE,
+        )
+        .map_err(sys("bind", &target))?;
+        if *readonly {
+            let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
+            mount(NONE, &target, NONE, flags, NONE).map_err(sys("make read-only", &target))?;
+        }
+    }
+    Ok(())
+}
+
+/// Switch the root to `rootfs` and drop the old root.
+pub fn pivot_into(rootfs: &Path) -> Result<(), MountError> {
+    nix::unistd::chdir(rootfs).map_err(sys("enter", rootfs))?;
+    nix::unistd::pivot_root(".", ".").map_err(sys("pivot_root into", rootfs))?;
+    umount2(".", MntFlags::MNT_DETACH).map_err(sys("detach the old root from", rootfs))?;
+    nix::unistd::chdir("/").map_err(sys("enter", Path::new("/")))
+}

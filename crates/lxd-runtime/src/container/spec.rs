@@ -1,0 +1,76 @@
+//! What the runtime needs to start one container, handed from the daemon to the monitor
+//! process as JSON.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// One line of a uid or gid map: `nsid hostid range`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdRange {
+    pub nsid: u32,
+    pub hostid: u32,
+    pub range: u32,
+}
+
+/// The container's user namespace maps; `None` in a spec means a privileged container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdMaps {
+    pub uid: Vec<IdRange>,
+    pub gid: Vec<IdRange>,
+}
+
+impl IdMaps {
+    /// `uid_map`/`gid_map` file text.
+    pub fn render(ranges: &[IdRange]) -> String {
+        ranges
+            .iter()
+            .map(|r| format!("{} {} {}\n", r.nsid, r.hostid, r.range))
+            .collect()
+    }
+}
+
+/// Everything needed to start a container's init.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContainerSpec {
+    /// Instance name; also the hostname.
+    pub name: String,
+    /// The root filesystem directory on the host.
+    pub rootfs: PathBuf,
+    /// User namespace maps; `None` runs privileged (no user namespace).
+    pub idmap: Option<IdMaps>,
+    /// Init and its arguments.
+    pub init: Vec<String>,
+    /// Environment of init (`KEY=value`).
+    pub env: Vec<String>,
+    /// Where the monitor keeps its state and the console log.
+    pub state_dir: PathBuf,
+    /// The instance's expanded config (seccomp and security keys are read from it).
+    #[serde(default)]
+    pub config: std::collections::BTreeMap<String, String>,
+    /// Extra bind mounts `(host path, path inside, read-only)`.
+    #[serde(default)]
+    pub binds: Vec<(PathBuf, PathBuf, bool)>,
+}
+
+impl ContainerSpec {
+    /// The state file the monitor writes once init runs.
+    pub fn state_file(&self) -> PathBuf {
+        self.state_dir.join("monitor.json")
+    }
+
+    /// The console log.
+    pub fn console_log(&self) -> PathBuf {
+        self.state_dir.join("console.log")
+    }
+}
+
+/// What the monitor records about a running container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonitorState {
+    pub monitor_pid: i32,
+    pub init_pid: i32,
+    /// How init ended (`None` while it runs): exit code, or 128 + signal.
+    #[serde(default)]
+    pub exit_status: Option<i32>,
+}

@@ -1,0 +1,155 @@
+//! Starting a container's init from the (single-threaded) monitor process: clone into new
+//! namespaces, write the id maps, let the caller attach cgroups, hand over the idmapped root,
+//! and wait until init has exec'd or reported why it could not.
+
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+
+use nix::sched::CloneFlags;
+use nix::unistd::Pid;
+
+use super::spec::{ContainerSpec, IdMaps};
+
+/// Why init could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("Failed to create {what}")]
+    Setup {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Spawn(#[from] lxd_sys::spawn::SpawnError),
+    #[error("Failed to write the id maps of the container")]
+    IdMap(#[source] std::io::Error),
+    #[error("Failed to set up cgroups: {0}")]
+    Cgroup(String),
+    #[error("Failed to prepare the idmapped root filesystem")]
+    Idmap(#[source] std::io::Error),
+    #[error("{0}")]
+    Child(String),
+}
+
+/// A container whose init runs.
+pub struct Started {
+    pub init: Pid,
+    /// The console's pty master (the monitor logs it).
+    pub console: OwnedFd,
+}
+
+fn setup(what: &'static str) -> impl FnOnce(std::io::Error) -> StartError {
+    move |source| StartError::Setup { what, source }
+}
+
+fn write_maps(pid: Pid, maps: &IdMaps) -> std::io::Result<()> {
+    let proc = PathBuf::from(format!("/proc/{pid}"));
+    std::fs::write(proc.join("uid_map"), IdMaps::render(&maps.uid))?;
+    std::fs::write(proc.join("gid_map"), IdMaps::render(&maps.gid))
+}
+
+/// Start init. `attach_cgroups` runs once the child exists and before it continues.
+pub fn start(
+    spec: &ContainerSpec,
+    attach_cgroups: &mut dyn FnMut(Pid) -> Result<(), String>,
+) -> Result<Started, StartError> {
+    let (parent_sock, child_sock) = UnixStream::pair().map_err(setup("the sync socket"))?;
+    let pty = nix::pty::openpty(None, None).map_err(|e| StartError::Setup {
+        what: "the console",
+        source: e.into(),
+    })?;
+    let console_path = nix::unistd::ttyname(&pty.slave).map_err(|e| StartError::Setup {
+        what: "the console",
+        source: e.into(),
+    })?;
+    if let Some(maps) = &spec.idmap {
+        // The container's root must own its console.
+        let uid = maps
+            .uid
+            .iter()
+            .find(|r| r.nsid == 0)
+            .map(|r| nix::unistd::Uid::from_raw(r.hostid));
+        let gid = maps
+            .gid
+            .iter()
+            .find(|r| r.nsid == 0)
+            .map(|r| nix::unistd::Gid::from_raw(r.hostid));
+        nix::unistd::fchown(&pty.slave, uid, gid).map_err(|e| StartError::Setup {
+            what: "the console",
+            source: e.into(),
+        })?;
+    }
+    let mut flags = CloneFlags::CLONE_NEWNS
+        | CloneFlags::CLONE_NEWPID
+        | CloneFlags::CLONE_NEWUTS
+        | CloneFlags::CLONE_NEWIPC
+        | CloneFlags::CLONE_NEWNET;
+    if spec.idmap.is_some() {
+        flags |= CloneFlags::CLONE_NEWUSER;
+    }
+    let child = Box::new(|| match child_sock.try_clone() {
+        Ok(sock) => super::child::run(spec, sock, Some(&console_path)),
+        Err(_) => 1,
+    });
+    let pid = lxd_sys::spawn::clone_child(flags, child)?;
+    drop(child_sock);
+    drop(pty.slave);
+    let result = continue_child(spec, pid, &parent_sock, attach_cgroups);
+    if let Err(e) = result {
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::wait::waitpid(pid, None);
+        return Err(e);
+    }
+    Ok(Started {
+        init: pid,
+        console: pty.master,
+    })
+}
+
+fn continue_child(
+    spec: &ContainerSpec,
+    pid: Pid,
+    sock: &UnixStream,
+    attach_cgroups: &mut dyn FnMut(Pid) -> Result<(), String>,
+) -> Result<(), StartError> {
+    if let Some(maps) = &spec.idmap {
+        write_maps(pid, maps).map_err(StartError::IdMap)?;
+    }
+    attach_cgroups(pid).map_err(StartError::Cgroup)?;
+    let mut writer = sock;
+    match (&spec.idmap, idmapped_root(spec, pid)?) {
+        (Some(_), Some(tree)) => {
+            lxd_sys::fdpass::send_fds(sock.as_fd(), b"I", &[tree.as_fd()])
+                .map_err(StartError::Idmap)?;
+        }
+        _ => writer.write_all(b"G").map_err(setup("the sync message"))?,
+    }
+    let mut report = String::new();
+    let mut reader = sock;
+    reader
+        .read_to_string(&mut report)
+        .map_err(setup("the sync message"))?;
+    if report.is_empty() {
+        Ok(())
+    } else {
+        Err(StartError::Child(report))
+    }
+}
+
+/// A detached copy of the rootfs mapped through the child's user namespace, when the kernel
+/// and filesystem allow idmapped mounts; `None` otherwise (the root is bind-mounted).
+fn idmapped_root(spec: &ContainerSpec, pid: Pid) -> Result<Option<OwnedFd>, StartError> {
+    if spec.idmap.is_none() {
+        return Ok(None);
+    }
+    let userns = std::fs::File::open(format!("/proc/{pid}/ns/user")).map_err(StartError::Idmap)?;
+    if !lxd_sys::mount_api::can_idmap_mount(&spec.rootfs, userns.as_fd()) {
+        return Ok(None);
+    }
+    let tree = lxd_sys::mount_api::clone_tree(&spec.rootfs, true).map_err(StartError::Idmap)?;
+    lxd_sys::mount_api::mount_setattr_idmap(tree.as_fd(), userns.as_fd(), true)
+        .map_err(StartError::Idmap)?;
+    Ok(Some(tree))
+}

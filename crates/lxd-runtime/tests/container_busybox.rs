@@ -1,0 +1,198 @@
+//! System tier (root): a busybox system container started by the runtime, unprivileged through
+//! an idmapped root, entered with exec, and stopped. Runs without the test harness because the
+//! runtime forks and needs a single-threaded process.
+
+use std::collections::BTreeMap;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use lxd_runtime::container::exec::{self, ExecSpec};
+use lxd_runtime::container::monitor;
+use lxd_runtime::container::{ContainerSpec, IdMaps, IdRange, MonitorState};
+use nix::unistd::{ForkResult, Pid};
+
+const BASE: u32 = 1_000_000;
+
+fn busybox_rootfs(dir: &Path) -> PathBuf {
+    let rootfs = dir.join("rootfs");
+    for d in [
+        "bin", "sbin", "etc", "dev", "proc", "sys", "tmp", "root", "run",
+    ] {
+        std::fs::create_dir_all(rootfs.join(d)).unwrap();
+    }
+    std::fs::copy("/bin/busybox", rootfs.join("bin/busybox")).unwrap();
+    for applet in [
+        "sh", "id", "hostname", "cat", "sleep", "stat", "ls", "mount", "echo", "touch",
+    ] {
+        std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
+    }
+    std::os::unix::fs::symlink("../bin/busybox", rootfs.join("sbin/init")).unwrap();
+    std::fs::write(rootfs.join("etc/inittab"), "::respawn:/bin/sleep 1000000\n").unwrap();
+    std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+    rootfs
+}
+
+fn spec(dir: &Path, name: &str) -> ContainerSpec {
+    let range = vec![IdRange {
+        nsid: 0,
+        hostid: BASE,
+        range: 65536,
+    }];
+    ContainerSpec {
+        name: name.to_string(),
+        rootfs: busybox_rootfs(dir),
+        idmap: Some(IdMaps {
+            uid: range.clone(),
+            gid: range,
+        }),
+        init: vec!["/sbin/init".into()],
+        env: vec!["PATH=/bin:/sbin".into(), "container=lxc".into()],
+        state_dir: dir.join("state"),
+        config: BTreeMap::new(),
+        binds: Vec::new(),
+    }
+}
+
+/// Fork the monitor; return its pid and, once init runs, the state it wrote.
+fn start_monitor(spec: &ContainerSpec) -> (Pid, MonitorState) {
+    match lxd_sys::spawn::fork_process().unwrap() {
+        ForkResult::Child => {
+            let code = match monitor::run(spec, &mut |_| Ok(()), &mut |_| {}) {
+                Ok(_) => 0,
+                Err(e) => {
+                    eprintln!("monitor: {e}");
+                    1
+                }
+            };
+            std::process::exit(code);
+        }
+        ForkResult::Parent { child } => {
+            let start = Instant::now();
+            loop {
+                if let Some(state) = monitor::read_state(spec) {
+                    return (child, state);
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(10),
+                    "init did not start"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+/// Run a command in the container from a forked helper, capturing its stdout.
+fn exec_in(init: i32, argv: &[&str]) -> (i32, String) {
+    let out = tempfile::tempfile().unwrap();
+    match lxd_sys::spawn::fork_process().unwrap() {
+        ForkResult::Child => {
+            nix::unistd::dup2_stdout(out.as_fd()).unwrap();
+            let spec = ExecSpec {
+                name: "c1".into(),
+                init_pid: init,
+                argv: argv.iter().map(|s| s.to_string()).collect(),
+                env: vec!["PATH=/bin:/sbin".into(), "HOME=/root".into()],
+                cwd: "/root".into(),
+                uid: 0,
+                gid: 0,
+                config: BTreeMap::new(),
+            };
+            let code = exec::run(&spec, &mut |_| Ok(()), &mut |_| {}).unwrap_or_else(|e| {
+                eprintln!("exec: {e} ({:?})", std::error::Error::source(&e));
+                255
+            });
+            std::process::exit(code);
+        }
+        ForkResult::Parent { child } => {
+            let status = nix::sys::wait::waitpid(child, None).unwrap();
+            let code = monitor::exit_code(status).unwrap();
+            let mut f = out;
+            use std::io::{Read, Seek};
+            f.rewind().unwrap();
+            let mut s = String::new();
+            f.read_to_string(&mut s).unwrap();
+            (code, s)
+        }
+    }
+}
+
+fn check(cond: bool, what: &str) {
+    if !cond {
+        panic!("FAILED: {what}");
+    }
+    println!("ok: {what}");
+}
+
+fn main() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = spec(tmp.path(), "c1");
+    let (monitor_pid, state) = start_monitor(&spec);
+    let init = state.init_pid;
+    let guard = scopeguard(init, monitor_pid);
+
+    let uid_map = std::fs::read_to_string(format!("/proc/{init}/uid_map")).unwrap();
+    check(
+        uid_map.split_whitespace().take(2).collect::<Vec<_>>() == ["0", &BASE.to_string()],
+        "uid_map maps 0 to the base",
+    );
+    check(
+        std::fs::read_link(format!("/proc/{init}/ns/pid")).unwrap()
+            != std::fs::read_link("/proc/self/ns/pid").unwrap(),
+        "own pid namespace",
+    );
+    let (code, out) = exec_in(
+        init,
+        &["sh", "-c", "id -u; hostname; stat -c %u /bin/busybox"],
+    );
+    check(
+        code == 0 && out.split_whitespace().collect::<Vec<_>>() == ["0", "c1", "0"],
+        &format!("exec id/hostname/owner: {code} {out:?}"),
+    );
+    let (code, _) = exec_in(init, &["sh", "-c", "exit 7"]);
+    check(code == 7, "exit status passed through");
+    let (code, _) = exec_in(init, &["/nonexistent"]);
+    check(code == 127, "missing command is 127");
+    let status = std::fs::read_to_string(format!("/proc/{init}/status")).unwrap();
+    check(
+        status
+            .lines()
+            .any(|l| l.starts_with("Seccomp:") && l.ends_with('2')),
+        "init runs under a seccomp filter",
+    );
+    let on_disk = std::fs::metadata(spec.rootfs.join("bin/busybox")).unwrap();
+    check(
+        std::os::unix::fs::MetadataExt::uid(&on_disk) == 0,
+        "no file was chowned on disk",
+    );
+
+    nix::sys::signal::kill(Pid::from_raw(init), nix::sys::signal::Signal::SIGKILL).unwrap();
+    let status = nix::sys::wait::waitpid(monitor_pid, None).unwrap();
+    check(
+        monitor::exit_code(status) == Some(0),
+        "monitor exits when init ends",
+    );
+    let state = monitor::read_state(&spec).unwrap();
+    check(
+        state.exit_status == Some(137),
+        "exit status recorded as 128 + SIGKILL",
+    );
+    drop(guard);
+    println!("1 passed, 0 failed");
+}
+
+/// Kills init and the monitor if the test panics midway.
+struct Cleanup(i32, Pid);
+
+fn scopeguard(init: i32, monitor: Pid) -> Cleanup {
+    Cleanup(init, monitor)
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(Pid::from_raw(self.0), nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::signal::kill(self.1, nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::wait::waitpid(self.1, None);
+    }
+}

@@ -1,0 +1,79 @@
+//! Starting processes the way the runtime needs: `clone(2)` straight into new namespaces, and
+//! `fork(2)`. Both are only sound in a single-threaded process (the runtime's helper
+//! processes are), which these functions check before doing anything.
+
+use nix::sched::CloneFlags;
+use nix::unistd::{ForkResult, Pid};
+
+/// Why a process could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    #[error("Refusing to fork a process with {0} threads")]
+    Threaded(usize),
+    #[error("Failed to start the child process")]
+    Sys(#[source] nix::Error),
+}
+
+/// Stack given to a cloned child; it is the child's own copy (no `CLONE_VM`).
+const CHILD_STACK: usize = 1024 * 1024;
+
+/// Number of threads of this process, from `/proc/self/status`.
+pub fn thread_count() -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Threads:").map(|n| n.trim().parse().ok()))
+                .flatten()
+        })
+        .unwrap_or(usize::MAX)
+}
+
+fn require_single_thread() -> Result<(), SpawnError> {
+    match thread_count() {
+        1 => Ok(()),
+        n => Err(SpawnError::Threaded(n)),
+    }
+}
+
+/// Run `child` in a new process created with `flags` (namespace flags; `SIGCHLD` is sent to
+/// the caller when it exits). The child's return value is its exit status.
+pub fn clone_child(
+    flags: CloneFlags,
+    child: Box<dyn FnMut() -> isize + '_>,
+) -> Result<Pid, SpawnError> {
+    require_single_thread()?;
+    let mut stack = vec![0u8; CHILD_STACK];
+    // SAFETY: the process is single-threaded (checked above), so the child starts from a
+    // consistent copy of the address space without locks held by other threads; no CLONE_VM
+    // is passed (callers give namespace flags only), so the child runs on its own copy of
+    // `stack`, which the parent may free once clone returns.
+    unsafe { nix::sched::clone(child, &mut stack, flags, Some(nix::libc::SIGCHLD)) }
+        .map_err(SpawnError::Sys)
+}
+
+/// Proof that the process was single-threaded when it was checked, for callers that fork
+/// after `/proc/self` stops describing them (inside another mount namespace). The holder
+/// promises not to start threads in between.
+#[derive(Debug)]
+pub struct SingleThreaded(());
+
+impl SingleThreaded {
+    /// Check the thread count now.
+    pub fn check() -> Result<Self, SpawnError> {
+        require_single_thread()?;
+        Ok(Self(()))
+    }
+}
+
+/// `fork(2)` for a single-threaded caller.
+pub fn fork_process() -> Result<ForkResult, SpawnError> {
+    fork_checked(&SingleThreaded::check()?)
+}
+
+/// `fork(2)` after an earlier [`SingleThreaded::check`].
+pub fn fork_checked(_proof: &SingleThreaded) -> Result<ForkResult, SpawnError> {
+    // SAFETY: the caller holds proof that the process was single-threaded and has started no
+    // thread since, so the child may run any code, not only async-signal-safe functions.
+    unsafe { nix::unistd::fork() }.map_err(SpawnError::Sys)
+}
