@@ -9,6 +9,7 @@
 mod connection;
 pub mod error;
 pub mod images;
+pub mod instances;
 mod migrations;
 pub mod pools;
 pub mod profiles;

@@ -118,6 +118,79 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (project_id, name)
     );
     "#,
+    // 3: instances with config, devices, ordered profiles, and snapshots.
+    r#"
+    CREATE TABLE instances (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL DEFAULT 'container',
+        architecture TEXT NOT NULL,
+        ephemeral INTEGER NOT NULL DEFAULT 0,
+        stateful INTEGER NOT NULL DEFAULT 0,
+        description TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        last_used_at TEXT NOT NULL,
+        UNIQUE (project_id, name)
+    );
+    CREATE TABLE instances_config (
+        instance_id INTEGER NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        UNIQUE (instance_id, key)
+    );
+    CREATE TABLE instances_devices (
+        id INTEGER PRIMARY KEY,
+        instance_id INTEGER NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        UNIQUE (instance_id, name)
+    );
+    CREATE TABLE instances_devices_config (
+        device_id INTEGER NOT NULL REFERENCES instances_devices(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        UNIQUE (device_id, key)
+    );
+    -- A profile in use cannot be deleted (LXD refuses before the database is asked).
+    CREATE TABLE instances_profiles (
+        instance_id INTEGER NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+        profile_id INTEGER NOT NULL REFERENCES profiles(id),
+        apply_order INTEGER NOT NULL,
+        UNIQUE (instance_id, profile_id)
+    );
+    CREATE INDEX instances_profiles_profile ON instances_profiles (profile_id);
+    CREATE TABLE instances_snapshots (
+        id INTEGER PRIMARY KEY,
+        instance_id INTEGER NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        stateful INTEGER NOT NULL DEFAULT 0,
+        description TEXT NOT NULL DEFAULT '',
+        architecture TEXT NOT NULL,
+        ephemeral INTEGER NOT NULL DEFAULT 0,
+        profiles TEXT NOT NULL DEFAULT '[]',
+        UNIQUE (instance_id, name)
+    );
+    CREATE TABLE instances_snapshots_config (
+        snapshot_id INTEGER NOT NULL REFERENCES instances_snapshots(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        UNIQUE (snapshot_id, key)
+    );
+    CREATE TABLE instances_snapshots_devices (
+        id INTEGER PRIMARY KEY,
+        snapshot_id INTEGER NOT NULL REFERENCES instances_snapshots(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        UNIQUE (snapshot_id, name)
+    );
+    CREATE TABLE instances_snapshots_devices_config (
+        device_id INTEGER NOT NULL REFERENCES instances_snapshots_devices(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        UNIQUE (device_id, key)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

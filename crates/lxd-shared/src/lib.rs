@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod etag;
+pub mod expand;
 pub mod idmap;
 pub mod names;
 pub mod units;
