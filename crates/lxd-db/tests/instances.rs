@@ -416,3 +416,28 @@ fn expand_applies_profiles_in_order_then_local_with_whole_device_replacement() {
     assert_eq!(config["limits.cpu"], "1");
     assert_eq!(devices["root"]["pool"], "p1");
 }
+
+#[test]
+fn project_delete_takes_its_instances_and_profile_links() {
+    let (_dir, db) = open();
+    db.write_blocking(|c| {
+        projects::create(
+            c,
+            &ProjectRow {
+                name: "bar".into(),
+                description: String::new(),
+                config: map(&[("features.profiles", "true")]),
+            },
+        )
+    })
+    .unwrap();
+    create(&db, "bar", &row("b1", &["default"])).unwrap();
+    add_profile(&db, "default", "p1");
+    create(&db, "default", &row("c1", &["p1"])).unwrap();
+    db.write_blocking(|c| projects::delete(c, "bar")).unwrap();
+    assert_eq!(
+        db.read(instances::all_names).unwrap(),
+        vec![("default".to_string(), "c1".to_string())]
+    );
+    assert_eq!(count(&db, "instances_profiles"), 1);
+}
