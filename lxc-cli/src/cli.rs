@@ -31,20 +31,42 @@ pub enum Command {
     Alias(crate::cmd_alias::AliasCmd),
     /// Manage instance and server configuration options
     Config(crate::cmd_config::ConfigCmd),
+    /// Delete instances and snapshots
+    #[command(visible_alias = "rm")]
+    Delete(crate::cmd_delete::DeleteCmd),
+    /// Execute commands in instances
+    Exec(crate::cmd_exec::ExecCmd),
     /// Manage images
     Image(crate::cmd_image::ImageCmd),
     /// Show instance or server information
     Info(crate::cmd_info::InfoCmd),
+    /// Create instances from images
+    Init(crate::cmd_launch::InitCmd),
+    /// Create and start instances from images
+    Launch(crate::cmd_launch::LaunchCmd),
+    /// List instances
+    #[command(visible_alias = "ls")]
+    List(crate::cmd_list::ListCmd),
     /// Monitor a local or remote LXD server
     Monitor(crate::cmd_monitor::MonitorCmd),
     /// List, show and delete background operations
     Operation(crate::cmd_operation::OperationCmd),
+    /// Pause instances
+    Pause(crate::cmd_action::PauseCmd),
     /// Manage profiles
     Profile(crate::cmd_profile::ProfileCmd),
     /// Send a raw query to LXD
     Query(crate::cmd_query::QueryCmd),
     /// Manage the list of remote servers
     Remote(crate::cmd_remote::RemoteCmd),
+    /// Rename instances and snapshots
+    Rename(crate::cmd_delete::RenameCmd),
+    /// Restart instances
+    Restart(crate::cmd_action::RestartCmd),
+    /// Start instances
+    Start(crate::cmd_action::StartCmd),
+    /// Stop instances
+    Stop(crate::cmd_action::StopCmd),
     /// Manage storage pools and volumes
     Storage(crate::cmd_storage::StorageCmd),
     /// Show local and remote versions
@@ -158,6 +180,16 @@ pub async fn run(args: Vec<String>) -> Result<u8> {
     match command {
         Command::Alias(c) => c.run(ctx).await,
         Command::Config(c) => c.run(ctx).await,
+        Command::Delete(c) => c.run(ctx).await,
+        Command::Exec(c) => return c.run(ctx).await,
+        Command::Init(c) => c.run(ctx).await,
+        Command::Launch(c) => c.run(ctx).await,
+        Command::List(c) => c.run(ctx).await,
+        Command::Pause(c) => c.run(ctx).await,
+        Command::Rename(c) => c.run(ctx).await,
+        Command::Restart(c) => c.run(ctx).await,
+        Command::Start(c) => c.run(ctx).await,
+        Command::Stop(c) => c.run(ctx).await,
         Command::Image(c) => c.run(ctx).await,
         Command::Info(c) => c.run(ctx).await,
         Command::Monitor(c) => c.run(ctx).await,

@@ -7,6 +7,7 @@ use clap::CommandFactory;
 
 use crate::help_pages::{GLOBAL_FLAGS, PAGES};
 use crate::help_pages_image::IMAGE_PAGES;
+use crate::help_pages_instance::INSTANCE_PAGES;
 
 /// The page of `path`, or of its nearest ancestor that has one.
 fn page(path: &[&str]) -> Option<(&'static str, &'static str)> {
@@ -15,6 +16,7 @@ fn page(path: &[&str]) -> Option<(&'static str, &'static str)> {
         PAGES
             .iter()
             .chain(IMAGE_PAGES)
+            .chain(INSTANCE_PAGES)
             .find(|(p, _, _)| *p == key)
             .map(|(_, long, body)| (*long, *body))
     })

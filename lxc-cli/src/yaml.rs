@@ -24,6 +24,8 @@ const NULL_AS_EMPTY_LIST: &[&str] = &[
     "auth_methods",
     "api_extensions",
     "profiles",
+    "backups",
+    "snapshots",
 ];
 
 /// Renders `value` as yaml.v2 would.

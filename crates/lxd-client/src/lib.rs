@@ -9,9 +9,11 @@
 pub mod client;
 pub mod error;
 pub mod events;
+pub mod exec;
 pub mod image_export;
 pub mod image_upload;
 pub mod images;
+pub mod instances;
 pub mod multipart;
 pub mod operations;
 pub mod profiles;
