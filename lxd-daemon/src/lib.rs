@@ -2,15 +2,18 @@
 //! the API-tier tests and benchmarks drive the router and a real socket through it.
 
 pub mod api;
+pub mod cgroups;
 pub mod cmd;
 pub mod daemon;
 pub mod events;
 pub mod facts;
 pub mod handlers;
 pub mod image_store;
+pub mod instances;
 pub mod logging;
 pub mod operations;
 pub mod paths;
+pub mod runtime;
 pub mod secrets;
 pub mod server;
 pub mod startup_warnings;

@@ -39,6 +39,12 @@ enum Command {
     Version,
     /// Configure the LXD daemon
     Init(cmd::init::Args),
+    /// Start a container and stay as its monitor (internal)
+    #[command(hide = true)]
+    Forkmonitor { spec: PathBuf },
+    /// Run a command inside a running container (internal)
+    #[command(hide = true)]
+    Forkexec { spec: PathBuf },
 }
 
 fn main() {
@@ -58,6 +64,11 @@ fn main() {
         Some(Command::Shutdown(args)) => cmd::shutdown::run(args),
         Some(Command::Activateifneeded) => cmd::activate::run(),
         Some(Command::Init(args)) => cmd::init::run(args),
+        Some(Command::Forkmonitor { spec }) => cmd::fork::monitor(&spec),
+        Some(Command::Forkexec { spec }) => match cmd::fork::exec(&spec) {
+            Ok(code) => std::process::exit(code),
+            Err(e) => Err(e),
+        },
     };
     if let Err(e) = result {
         eprintln!("Error: {e:#}");

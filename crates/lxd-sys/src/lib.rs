@@ -22,6 +22,7 @@ pub mod pool;
 pub mod proc;
 pub mod resources;
 pub mod spawn;
+pub mod tty;
 
 pub use command::{CommandError, CommandRunner, RealCommandRunner, RecordingCommandRunner};
 pub use host::{

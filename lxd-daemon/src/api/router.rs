@@ -7,6 +7,7 @@ use axum::Router;
 use super::error::ApiError;
 use super::extract::MAX_JSON_BODY;
 use crate::handlers::images::{aliases, export, records, upload};
+use crate::handlers::instances::{create, delete, exec, list, state};
 use crate::handlers::{
     events, internal, operations, profiles, projects, resources, root, server, storage_pools,
     warnings,
@@ -35,6 +36,20 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("patch", "/1.0/images/{fingerprint}"),
     ("delete", "/1.0/images/{fingerprint}"),
     ("get", "/1.0/images/{fingerprint}/export"),
+    ("get", "/1.0/instances"),
+    ("post", "/1.0/instances"),
+    ("get", "/1.0/instances/{name}"),
+    ("delete", "/1.0/instances/{name}"),
+    ("post", "/1.0/instances/{name}/exec"),
+    ("get", "/1.0/instances/{name}/state"),
+    ("put", "/1.0/instances/{name}/state"),
+    ("get", "/1.0/containers"),
+    ("post", "/1.0/containers"),
+    ("get", "/1.0/containers/{name}"),
+    ("delete", "/1.0/containers/{name}"),
+    ("post", "/1.0/containers/{name}/exec"),
+    ("get", "/1.0/containers/{name}/state"),
+    ("put", "/1.0/containers/{name}/state"),
     ("get", "/1.0/operations"),
     ("get", "/1.0/operations/{id}"),
     ("delete", "/1.0/operations/{id}"),
@@ -79,6 +94,24 @@ async fn not_implemented() -> ApiError {
     ApiError::not_implemented()
 }
 
+/// Instance endpoints, served under `/1.0/instances` and the legacy `/1.0/containers`.
+fn instance_routes(base: &str) -> Router<AppState> {
+    Router::new()
+        .route(base, get(list::get_instances).post(create::post_instances))
+        .route(
+            &format!("{base}/{{name}}"),
+            get(list::get_instance).delete(delete::delete_instance),
+        )
+        .route(
+            &format!("{base}/{{name}}/exec"),
+            axum::routing::post(exec::post_instance_exec),
+        )
+        .route(
+            &format!("{base}/{{name}}/state"),
+            get(list::get_instance_state).put(state::put_instance_state),
+        )
+}
+
 /// The full API router over `state`.
 pub fn app(state: AppState) -> Router {
     Router::new()
@@ -119,6 +152,8 @@ pub fn app(state: AppState) -> Router {
                 .patch(records::patch_image)
                 .delete(records::delete_image),
         )
+        .merge(instance_routes("/1.0/instances"))
+        .merge(instance_routes("/1.0/containers"))
         .route("/1.0/operations", get(operations::get_operations))
         .route(
             "/1.0/operations/{id}",

@@ -1,6 +1,7 @@
 //! Sub-commands of `lxd` that talk to a running daemon over its socket.
 
 pub mod activate;
+pub mod fork;
 pub mod init;
 pub mod local;
 pub mod shutdown;

@@ -2,6 +2,7 @@
 
 pub mod events;
 pub mod images;
+pub mod instances;
 pub mod internal;
 pub mod operations;
 pub mod profiles;

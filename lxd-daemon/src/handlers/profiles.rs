@@ -22,15 +22,24 @@ fn url(name: &str, project: &str) -> String {
     }
 }
 
-/// Instances using a profile. No instance exists before the instances API lands, so the
-/// list is empty; the instances work fills it from the database.
-fn used_by(_project: &str, _name: &str) -> Vec<String> {
-    Vec::new()
+/// Instances using a profile, as `/1.0/instances/<name>` URLs (with `?project=` outside the
+/// default project).
+fn used_by(state: &AppState, project: &str, name: &str) -> Vec<String> {
+    let users = state
+        .db
+        .read(|c| lxd_db::instances::instances_using_profile(c, project, name))
+        .unwrap_or_default();
+    let mut urls: Vec<String> = users
+        .into_iter()
+        .map(|(p, n)| crate::handlers::instances::instance_url(&n, &p, false))
+        .collect();
+    urls.sort();
+    urls
 }
 
-fn to_api(row: ProfileRow, project: &str) -> Profile {
+fn to_api(state: &AppState, row: ProfileRow, project: &str) -> Profile {
     Profile {
-        used_by: used_by(project, &row.name),
+        used_by: used_by(state, project, &row.name),
         config: row.config,
         description: row.description,
         devices: row.devices,
@@ -76,7 +85,7 @@ pub async fn get_profiles(State(state): State<AppState>, params: Params) -> ApiR
     })?;
     Ok(ApiResponse::sync(
         rows.into_iter()
-            .map(|r| to_api(r, &project))
+            .map(|r| to_api(&state, r, &project))
             .collect::<Vec<_>>(),
     ))
 }
@@ -139,7 +148,7 @@ pub async fn get_profile(
             other => other.into(),
         })?;
     let etag = lxd_shared::etag::etag_hash(&etag_of(&row));
-    let mut resp = ApiResponse::sync(to_api(row, &project));
+    let mut resp = ApiResponse::sync(to_api(&state, row, &project));
     if let ApiResponse::Sync { etag: e, .. } = &mut resp {
         *e = Some(etag);
     }
@@ -281,7 +290,7 @@ pub async fn delete_profile(
             "The \"default\" profile cannot be deleted".into(),
         ));
     }
-    if !used_by(&project, &name).is_empty() {
+    if !used_by(&state, &project, &name).is_empty() {
         return Err(ApiError::bad_request("Profile is currently in use"));
     }
     let (p, n) = (project.clone(), name.clone());

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 use lxd_sys::paths::HostPaths;
 
+pub use super::controller::{Backend, CgroupMode, Controller};
 #[cfg(test)]
 use super::fake;
-pub use super::controller::{Backend, CgroupMode, Controller};
 use super::fs::CgroupFs;
 use super::CgroupError;
 

@@ -46,6 +46,14 @@ fn setup_and_exec(
     }
     // 'I': the idmapped root comes along; 'G': bind the root as it is.
     let idmapped: Option<OwnedFd> = if go[0] == b'I' { fds.pop() } else { None };
+    unshare(CloneFlags::CLONE_NEWCGROUP)
+        .map_err(|e| format!("Failed to create the cgroup namespace: {e}"))?;
+    mounts::make_private().map_err(|e| e.to_string())?;
+    // Attach the root and enter it while still holding the host's uid: the directories above
+    // the root (LXD gives instance volumes mode 0100) are only traversable by host root.
+    mounts::mount_root(&spec.rootfs, idmapped).map_err(|e| e.to_string())?;
+    nix::unistd::chdir(&spec.rootfs)
+        .map_err(|e| format!("Failed to enter the root filesystem: {e}"))?;
     if spec.idmap.is_some() {
         setgroups(&[]).map_err(|e| format!("Failed to clear groups: {e}"))?;
         setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0))
@@ -53,13 +61,9 @@ fn setup_and_exec(
         setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
             .map_err(|e| format!("Failed to become uid 0: {e}"))?;
     }
-    unshare(CloneFlags::CLONE_NEWCGROUP)
-        .map_err(|e| format!("Failed to create the cgroup namespace: {e}"))?;
-    mounts::make_private().map_err(|e| e.to_string())?;
-    mounts::mount_root(&spec.rootfs, idmapped).map_err(|e| e.to_string())?;
-    mounts::mount_kernel_filesystems(&spec.rootfs, console, &spec.binds)
-        .map_err(|e| e.to_string())?;
-    mounts::pivot_into(&spec.rootfs).map_err(|e| e.to_string())?;
+    let here = Path::new(".");
+    mounts::mount_kernel_filesystems(here, console, &spec.binds).map_err(|e| e.to_string())?;
+    mounts::pivot_into(here).map_err(|e| e.to_string())?;
     sethostname(&spec.name).map_err(|e| format!("Failed to set the hostname: {e}"))?;
     setsid().map_err(|e| format!("Failed to start a session: {e}"))?;
     if console.is_some() {

@@ -25,6 +25,20 @@ pub fn image_project(state: &AppState, params: &Params) -> Result<String, ApiErr
     })
 }
 
+/// The project whose images `project` uses.
+pub fn image_project_named(state: &AppState, project: &str) -> Result<String, ApiError> {
+    let row = state.db.read(|c| lxd_db::projects::get(c, project))?;
+    let own = row
+        .config
+        .get("features.images")
+        .is_some_and(|v| v == "true");
+    Ok(if own {
+        project.to_string()
+    } else {
+        "default".to_string()
+    })
+}
+
 /// `/1.0/images/<fp>` with the project suffix LXD adds outside `default`.
 pub fn image_url(fingerprint: &str, project: &str) -> String {
     if project == "default" {

@@ -1,0 +1,98 @@
+//! The daemon's use of the runtime's cgroup module: each container gets `lxc.payload.<name>`
+//! below the cgroup the daemon (and so its monitors and exec helpers) runs in, with its
+//! `limits.*` applied before init continues; exec helpers join it; usage and the freezer read
+//! and drive it.
+
+use std::time::Duration;
+
+use lxd_runtime::cgroup::{
+    apply_writes, freeze, plan_limits, read_usage, thaw, CgroupBase, CgroupHost, CgroupPaths,
+    HostFacts, RealCgroupFs,
+};
+use lxd_sys::paths::HostPaths;
+use nix::unistd::Pid;
+
+/// Usage figures with unknowns as 0, for the state endpoint.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Usage {
+    pub memory: u64,
+    pub memory_peak: u64,
+    pub swap: u64,
+    pub swap_peak: u64,
+    pub cpu_ns: u64,
+    pub processes: u64,
+}
+
+fn open(name: &str) -> Result<(RealCgroupFs, CgroupHost, CgroupPaths), String> {
+    let fs = RealCgroupFs;
+    let host = CgroupHost::discover(&fs, &HostPaths::real()).map_err(|e| e.to_string())?;
+    let paths = CgroupPaths::payload(&host, CgroupBase::Own, name).map_err(|e| e.to_string())?;
+    Ok((fs, host, paths))
+}
+
+/// For the monitor: create the container's cgroup, apply its limits, and put init in it.
+pub fn create_closure(
+    name: &str,
+    config: &lxd_api::ConfigMap,
+) -> impl FnMut(Pid) -> Result<(), String> {
+    let (name, config) = (name.to_string(), config.clone());
+    move |pid| {
+        let (fs, host, paths) = open(&name)?;
+        paths.create(&fs).map_err(|e| e.to_string())?;
+        let facts = HostFacts::read(&fs, &host, &HostPaths::real()).map_err(|e| e.to_string())?;
+        let writes = plan_limits(&config, &host, &facts).map_err(|e| e.to_string())?;
+        apply_writes(&fs, &paths, &writes).map_err(|e| e.to_string())?;
+        paths
+            .attach(&fs, pid.as_raw() as u32)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// For exec helpers: join the container's cgroup before entering its namespaces.
+pub fn join_closure(name: &str) -> impl FnMut(Pid) -> Result<(), String> {
+    let name = name.to_string();
+    move |pid| {
+        let (fs, _, paths) = open(&name)?;
+        if !paths.exists(&fs) {
+            return Ok(());
+        }
+        paths
+            .attach(&fs, pid.as_raw() as u32)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Remove the container's cgroup once init has ended.
+pub fn remove(name: &str) {
+    if let Ok((fs, _, paths)) = open(name) {
+        if paths.exists(&fs) {
+            if let Err(e) = paths.remove(&fs) {
+                tracing::warn!(instance = name, error = %e, "Failed to remove the container's cgroup");
+            }
+        }
+    }
+}
+
+/// The container's usage figures.
+pub fn usage(name: &str) -> Option<Usage> {
+    let (fs, host, paths) = open(name).ok()?;
+    let u = read_usage(&fs, &host, &paths);
+    Some(Usage {
+        memory: u.memory.unwrap_or(0),
+        memory_peak: u.memory_peak.unwrap_or(0),
+        swap: u.swap.unwrap_or(0),
+        swap_peak: u.swap_peak.unwrap_or(0),
+        cpu_ns: u.cpu_ns.unwrap_or(0),
+        processes: u.processes.unwrap_or(0),
+    })
+}
+
+/// Freeze (or thaw) every process of the container.
+pub fn set_frozen(name: &str, frozen: bool) -> Result<(), String> {
+    let (fs, host, paths) = open(name)?;
+    if frozen {
+        freeze(&fs, &host, &paths, Duration::from_secs(10)).map_err(|e| e.to_string())
+    } else {
+        thaw(&fs, &host, &paths).map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,41 @@
+//! Hidden sub-commands the daemon runs as separate, single-threaded processes for container
+//! work (LXD's `forkstart` and `forkexec`): `lxd forkmonitor SPEC` starts a container and
+//! stays as its monitor; `lxd forkexec SPEC` runs one command inside a running container.
+//! Neither starts an async runtime, so both may fork and join namespaces.
+
+use std::path::Path;
+
+use anyhow::Context;
+use lxd_runtime::container::exec::ExecSpec;
+use lxd_runtime::container::ContainerSpec;
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("Failed to read {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("Bad spec in {}", path.display()))
+}
+
+/// `lxd forkmonitor SPEC`: start the container and watch it until init ends.
+pub fn monitor(spec_path: &Path) -> anyhow::Result<()> {
+    let spec: ContainerSpec = read_json(spec_path)?;
+    let mut attach = crate::cgroups::create_closure(&spec.name, &spec.config);
+    let status = lxd_runtime::container::monitor::run(&spec, &mut attach, &mut |started| {
+        if let Err(e) = started {
+            eprintln!("Failed to start container {:?}: {e}", spec.name);
+        }
+    })?;
+    crate::cgroups::remove(&spec.name);
+    tracing::info!(instance = %spec.name, status, "Container init exited");
+    Ok(())
+}
+
+/// `lxd forkexec SPEC`: run the command; exits with its status.
+pub fn exec(spec_path: &Path) -> anyhow::Result<i32> {
+    let spec: ExecSpec = read_json(spec_path)?;
+    let pid_file = spec_path.with_extension("pid");
+    let mut attach = crate::cgroups::join_closure(&spec.name);
+    let code = lxd_runtime::container::exec::run(&spec, &mut attach, &mut |pid| {
+        let _ = std::fs::write(&pid_file, pid.as_raw().to_string());
+    })?;
+    Ok(code)
+}

@@ -1,0 +1,233 @@
+//! `POST /1.0/instances`: create an instance from a local image (or empty), as an operation.
+
+use axum::extract::State;
+use lxd_api::instance::InstancesPost;
+use lxd_api::OperationClass;
+use lxd_db::instances::InstanceRow;
+use lxd_shared::config::devices::check_device;
+use lxd_shared::config::instance::check_instance_value;
+use lxd_shared::names::validate_instance_name;
+
+use super::store::{project_of, root_pool, runtime_name};
+use super::{instance_url, op_resources};
+use crate::api::caller::Caller;
+use crate::api::extract::{LxdJson, Params};
+use crate::api::{ApiError, ApiResponse, ApiResult};
+use crate::operations::OpSpec;
+use crate::state::AppState;
+
+const ADJECTIVES: &[&str] = &[
+    "able", "brave", "calm", "eager", "fair", "gentle", "happy", "keen", "lively", "proud",
+    "quick", "sacred", "tidy", "vast", "witty",
+];
+const NOUNS: &[&str] = &[
+    "ant", "bee", "cat", "doe", "eel", "fox", "gnu", "hen", "ibis", "jay", "koi", "lark", "mole",
+    "pug", "yak",
+];
+
+/// A random two-word name as LXD gives unnamed instances (`sacred-pug`).
+fn random_name() -> String {
+    use rand::seq::IndexedRandom;
+    let mut rng = rand::rng();
+    format!(
+        "{}-{}",
+        ADJECTIVES.choose(&mut rng).unwrap_or(&"able"),
+        NOUNS.choose(&mut rng).unwrap_or(&"ant")
+    )
+}
+
+fn validate(req: &InstancesPost) -> Result<(), ApiError> {
+    for (k, v) in &req.config {
+        check_instance_value(k, v)
+            .map_err(|e| ApiError::bad_request(format!("Invalid config: {e}")))?;
+    }
+    for (name, dev) in &req.devices {
+        check_device(name, dev).map_err(ApiError::bad_request)?;
+    }
+    Ok(())
+}
+
+/// Resolve the image source to a full fingerprint and its record.
+fn source_image(
+    state: &AppState,
+    project: &str,
+    req: &InstancesPost,
+) -> Result<Option<lxd_api::image::Image>, ApiError> {
+    let src = &req.source;
+    match src.kind.as_str() {
+        "none" => Ok(None),
+        "image" => {
+            if !src.server.is_empty() {
+                return Err(ApiError::NotImplemented(
+                    "Images from remote servers are not implemented yet".into(),
+                ));
+            }
+            let image_project = crate::handlers::images::image_project_named(state, project)?;
+            let fp = if !src.fingerprint.is_empty() {
+                src.fingerprint.clone()
+            } else if !src.alias.is_empty() {
+                state
+                    .db
+                    .read(|c| lxd_db::images::alias(c, &image_project, &src.alias))
+                    .map_err(|_| {
+                        ApiError::not_found(format!("Image alias {:?} not found", src.alias))
+                    })?
+                    .target
+            } else {
+                return Err(ApiError::bad_request("No image fingerprint or alias given"));
+            };
+            let image = state
+                .db
+                .read(|c| lxd_db::images::get(c, &image_project, &fp))
+                .map_err(|_| ApiError::not_found("Image not found"))?;
+            Ok(Some(image))
+        }
+        "copy" | "migration" => Err(ApiError::NotImplemented(format!(
+            "Instance source {:?} is not implemented yet",
+            src.kind
+        ))),
+        other => Err(ApiError::bad_request(format!(
+            "Unknown source type {other}"
+        ))),
+    }
+}
+
+/// `POST /1.0/instances`
+pub async fn post_instances(
+    State(state): State<AppState>,
+    params: Params,
+    caller: Caller,
+    LxdJson(mut req): LxdJson<InstancesPost>,
+) -> ApiResult {
+    let project = project_of(&state, &params)?;
+    if !req.kind.is_empty() && req.kind != "container" {
+        return Err(ApiError::bad_request(
+            "Virtual machines are not supported by this server",
+        ));
+    }
+    if req.name.is_empty() {
+        req.name = random_name();
+    }
+    validate_instance_name(&req.name)
+        .map_err(|e| ApiError::bad_request(format!("Invalid instance name: {e}")))?;
+    validate(&req)?;
+    if state
+        .db
+        .read(|c| lxd_db::instances::get(c, &project, &req.name))
+        .is_ok()
+    {
+        return Err(ApiError::Conflict(format!(
+            "Instance {:?} already exists",
+            req.name
+        )));
+    }
+    let profiles = req
+        .profiles
+        .clone()
+        .unwrap_or_else(|| vec!["default".to_string()]);
+    let profile_project = state
+        .db
+        .read(|c| lxd_db::profiles::effective_project(c, &project))?;
+    let profile_rows = state
+        .db
+        .read(|c| {
+            profiles
+                .iter()
+                .map(|p| lxd_db::profiles::get(c, &profile_project, p))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(|_| ApiError::bad_request("Requested profile doesn't exist"))?;
+    let (_, expanded_devices) = lxd_db::instances::expand(&profile_rows, &req.config, &req.devices);
+    let pool_name = root_pool(&expanded_devices).ok_or_else(|| {
+        ApiError::bad_request("Failed getting root disk: No root device could be found")
+    })?;
+    let pool = state
+        .db
+        .read(|c| lxd_db::pools::get(c, &pool_name))
+        .map_err(|_| {
+            ApiError::bad_request(format!(
+                "Failed getting root disk: Storage pool {pool_name:?} not found"
+            ))
+        })?;
+    let image = source_image(&state, &project, &req)?;
+
+    let mut spec = OpSpec::task("Creating instance", &project);
+    spec.class = OperationClass::Task;
+    spec.resources = Some(op_resources(&req.name, &project));
+    let task_state = state.clone();
+    let requestor = caller.requestor();
+    let op = state.operations.start(spec, move |_op| async move {
+        let name = req.name.clone();
+        let storage_name = runtime_name(&project, &name);
+        let paths = task_state.paths.clone();
+        let fp = image.as_ref().map(|i| i.fingerprint.clone());
+        let pool_row = pool.clone();
+        let sname = storage_name.clone();
+        tokio::task::spawn_blocking(move || match fp {
+            Some(fp) => crate::instances::rootfs::create_from_image(&paths, &pool_row, &sname, &fp)
+                .map(|_| ()),
+            None => crate::instances::rootfs::create_empty(&paths, &pool_row, &sname).map(|_| ()),
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+
+        let mut config = req.config.clone();
+        if let Some(image) = &image {
+            for (k, v) in &image.properties {
+                config.insert(format!("image.{k}"), v.clone());
+            }
+            config.insert("volatile.base_image".into(), image.fingerprint.clone());
+            config.insert("volatile.apply_template".into(), "create".into());
+        }
+        config.insert("volatile.uuid".into(), uuid::Uuid::new_v4().to_string());
+        let architecture = image
+            .as_ref()
+            .map(|i| i.architecture.clone())
+            .unwrap_or_else(|| "x86_64".to_string());
+        let row = InstanceRow {
+            name: name.clone(),
+            kind: "container".into(),
+            architecture,
+            ephemeral: req.ephemeral,
+            stateful: false,
+            description: req.description.clone(),
+            created_at: crate::time::now_rfc3339(),
+            last_used_at: lxd_api::image::ZERO_TIME.to_string(),
+            config,
+            devices: req.devices.clone(),
+            profiles,
+        };
+        let p = project.clone();
+        let written = task_state
+            .db
+            .write(move |c| lxd_db::instances::create(c, &p, &row))
+            .await;
+        if let Err(e) = written {
+            let _ = crate::instances::rootfs::delete(&task_state.paths, &pool, &storage_name);
+            return Err(e.to_string());
+        }
+        if let Some(image) = &image {
+            let (p, f, now) = (
+                project.clone(),
+                image.fingerprint.clone(),
+                crate::time::now_rfc3339(),
+            );
+            let _ = task_state
+                .db
+                .write(move |c| lxd_db::images::mark_used(c, &p, &f, &now))
+                .await;
+        }
+        task_state.events.lifecycle(
+            &project,
+            "instance-created",
+            instance_url(&name, &project, false),
+            &requestor,
+        );
+        Ok(())
+    });
+    Ok(ApiResponse::Async {
+        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
+        url: op.url(),
+    })
+}

@@ -1,0 +1,355 @@
+//! `POST /1.0/instances/{name}/exec`: run a command in a running container, either over
+//! websockets (LXD's protocol: binary frames, an empty text frame for EOF, a control socket
+//! for window size and signals, `return` in the operation metadata) or detached with its
+//! output optionally recorded as instance log files.
+
+use std::collections::{BTreeMap, HashMap};
+use std::process::Stdio;
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket};
+use axum::extract::{Path, State};
+use futures_util::{SinkExt, StreamExt};
+use lxd_api::instance::{InstanceExecControl, InstanceExecPost};
+use lxd_api::OperationClass;
+use lxd_runtime::container::exec::ExecSpec;
+use serde_json::{json, Map, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::op_resources;
+use super::store::{load, project_of};
+use crate::api::caller::Caller;
+use crate::api::extract::{LxdJson, Params};
+use crate::api::{ApiError, ApiResponse, ApiResult};
+use crate::operations::{Op, OpSpec};
+use crate::runtime::exec::ExecProcess;
+use crate::state::AppState;
+
+fn secret() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// `POST /1.0/instances/{name}/exec`
+pub async fn post_instance_exec(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    params: Params,
+    _caller: Caller,
+    LxdJson(req): LxdJson<InstanceExecPost>,
+) -> ApiResult {
+    let project = project_of(&state, &params)?;
+    let inst = load(&state, &project, &name)?;
+    let Some(init_pid) = inst.init_pid else {
+        return Err(ApiError::bad_request("Instance is not running"));
+    };
+    if req.command.is_empty() {
+        return Err(ApiError::bad_request("No command given"));
+    }
+    let env = crate::instances::spec::exec_env(&inst.expanded_config, &req.environment, req.user);
+    let env_map: BTreeMap<String, String> = env
+        .iter()
+        .filter_map(|e| e.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let spec = ExecSpec {
+        name: inst.row.name.clone(),
+        init_pid,
+        argv: req.command.clone(),
+        env,
+        cwd: if req.cwd.is_empty() {
+            "/root".into()
+        } else {
+            req.cwd.clone()
+        },
+        uid: req.user,
+        gid: req.group,
+        config: inst.expanded_config.clone(),
+    };
+    let mut op_spec = OpSpec::task("Executing command", &project);
+    op_spec.resources = Some(op_resources(&name, &project));
+    let task_state = state.clone();
+    let op = if req.wait_for_websocket {
+        let names: &[&str] = if req.interactive {
+            &["0", "control"]
+        } else {
+            &["0", "1", "2", "control"]
+        };
+        op_spec.class = OperationClass::Websocket;
+        op_spec.secrets = names.iter().map(|n| (n.to_string(), secret())).collect();
+        let mut meta = Map::new();
+        meta.insert("command".into(), json!(req.command));
+        meta.insert("environment".into(), json!(env_map));
+        meta.insert("fds".into(), json!(op_spec.secrets));
+        meta.insert("interactive".into(), json!(req.interactive));
+        op_spec.metadata = Some(meta);
+        let count = names.len();
+        state.operations.start(op_spec, move |op| async move {
+            run_websockets(task_state, spec, req, op, count).await
+        })
+    } else {
+        state.operations.start(op_spec, move |op| async move {
+            run_detached(task_state, spec, req, op).await
+        })
+    };
+    Ok(ApiResponse::Async {
+        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
+        url: op.url(),
+    })
+}
+
+fn finish_metadata(op: &Op, extra: &[(&str, Value)]) {
+    let mut meta = op.to_api().metadata.unwrap_or_default();
+    for (k, v) in extra {
+        meta.insert((*k).to_string(), v.clone());
+    }
+    op.set_metadata(meta);
+}
+
+async fn run_detached(
+    state: AppState,
+    spec: ExecSpec,
+    req: InstanceExecPost,
+    op: Arc<Op>,
+) -> Result<(), String> {
+    let dir = crate::runtime::state_dir(&state.paths, &spec.name);
+    let (stdout, stderr, output) = if req.record_output {
+        let out = dir.join(format!("exec_{}.stdout", op.id));
+        let err = dir.join(format!("exec_{}.stderr", op.id));
+        let o = std::fs::File::create(&out).map_err(|e| e.to_string())?;
+        let e = std::fs::File::create(&err).map_err(|e| e.to_string())?;
+        let base = format!("/1.0/instances/{}/logs", spec.name);
+        let output = json!({"1": format!("{base}/exec_{}.stdout", op.id), "2": format!("{base}/exec_{}.stderr", op.id)});
+        (Stdio::from(o), Stdio::from(e), Some(output))
+    } else {
+        (Stdio::null(), Stdio::null(), None)
+    };
+    let mut proc =
+        crate::runtime::exec::spawn(&state.paths, &spec, &op.id, [Stdio::null(), stdout, stderr])
+            .map_err(|e| e.to_string())?;
+    let code = proc
+        .child
+        .wait()
+        .await
+        .map_err(|e| e.to_string())?
+        .code()
+        .unwrap_or(-1);
+    proc.cleanup();
+    let mut meta = Map::new();
+    if let Some(output) = output {
+        meta.insert("output".into(), output);
+    }
+    meta.insert("return".into(), json!(code));
+    op.set_metadata(meta);
+    Ok(())
+}
+
+async fn collect_sockets(op: &Op, count: usize) -> Result<HashMap<String, WebSocket>, String> {
+    let mut rx = op.take_sockets().ok_or("Sockets already taken")?;
+    let mut sockets = HashMap::new();
+    while sockets.len() < count {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(60), rx.recv()).await;
+        match next {
+            Ok(Some(s)) => {
+                sockets.insert(s.fd, s.socket);
+            }
+            _ => return Err("Timed out waiting for the websockets".into()),
+        }
+    }
+    Ok(sockets)
+}
+
+async fn run_websockets(
+    state: AppState,
+    spec: ExecSpec,
+    req: InstanceExecPost,
+    op: Arc<Op>,
+    count: usize,
+) -> Result<(), String> {
+    let mut sockets = collect_sockets(&op, count).await?;
+    let control = sockets.remove("control").ok_or("No control socket")?;
+    let code = if req.interactive {
+        interactive(&state, &spec, &req, &op, sockets, control).await?
+    } else {
+        piped(&state, &spec, &op, sockets, control).await?
+    };
+    finish_metadata(&op, &[("return", json!(code))]);
+    Ok(())
+}
+
+/// Relay `reader` to `ws` as binary frames, then send the empty text frame that means EOF.
+async fn pump_out(
+    mut reader: impl tokio::io::AsyncRead + Unpin,
+    mut ws: futures_util::stream::SplitSink<WebSocket, Message>,
+) {
+    let mut buf = vec![0u8; 32 * 1024];
+    loop {
+        match reader.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if ws
+                    .send(Message::Binary(buf[..n].to_vec().into()))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        }
+    }
+    let _ = ws.send(Message::Text(String::new().into())).await;
+    let _ = ws.close().await;
+}
+
+/// Relay binary frames from `ws` into `writer` until EOF (a text or close frame).
+async fn pump_in(
+    mut ws: futures_util::stream::SplitStream<WebSocket>,
+    mut writer: impl tokio::io::AsyncWrite + Unpin,
+) {
+    while let Some(Ok(msg)) = ws.next().await {
+        match msg {
+            Message::Binary(data) if writer.write_all(&data).await.is_err() => return,
+            Message::Binary(_) => {}
+            Message::Text(_) | Message::Close(_) => break,
+            _ => {}
+        }
+    }
+    let _ = writer.shutdown().await;
+}
+
+/// Handle control messages (signals, window size) until the socket closes.
+async fn control_loop(
+    mut control: WebSocket,
+    proc_pid: impl Fn() -> Option<i32>,
+    pty: Option<Arc<std::os::fd::OwnedFd>>,
+) {
+    while let Some(Ok(msg)) = control.recv().await {
+        let Message::Text(text) = msg else { continue };
+        let Ok(ctl) = serde_json::from_str::<InstanceExecControl>(&text) else {
+            continue;
+        };
+        match ctl.command.as_str() {
+            "signal" => {
+                if let (Some(pid), Ok(sig)) =
+                    (proc_pid(), nix::sys::signal::Signal::try_from(ctl.signal))
+                {
+                    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
+                }
+            }
+            "window-resize" => {
+                let get = |k: &str| ctl.args.get(k).and_then(|v| v.parse::<u16>().ok());
+                if let (Some(pty), Some(w), Some(h)) = (&pty, get("width"), get("height")) {
+                    use std::os::fd::AsFd;
+                    let _ = lxd_sys::tty::set_window_size(pty.as_fd(), w, h);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+async fn piped(
+    state: &AppState,
+    spec: &ExecSpec,
+    op: &Op,
+    mut sockets: HashMap<String, WebSocket>,
+    control: WebSocket,
+) -> Result<i32, String> {
+    let mut proc = crate::runtime::exec::spawn(
+        &state.paths,
+        spec,
+        &op.id,
+        [Stdio::piped(), Stdio::piped(), Stdio::piped()],
+    )
+    .map_err(|e| e.to_string())?;
+    let (stdin, stdout, stderr) = (
+        proc.child.stdin.take(),
+        proc.child.stdout.take(),
+        proc.child.stderr.take(),
+    );
+    let (s0, s1, s2) = (
+        sockets.remove("0"),
+        sockets.remove("1"),
+        sockets.remove("2"),
+    );
+    let (Some(s0), Some(s1), Some(s2), Some(stdin), Some(stdout), Some(stderr)) =
+        (s0, s1, s2, stdin, stdout, stderr)
+    else {
+        return Err("Missing an exec stream".into());
+    };
+    let input = tokio::spawn(pump_in(s0.split().1, stdin));
+    let out = tokio::spawn(pump_out(stdout, s1.split().0));
+    let err = tokio::spawn(pump_out(stderr, s2.split().0));
+    let pid_file = proc.pid_file.clone();
+    let ctl = tokio::spawn(control_loop(control, move || read_pid(&pid_file), None));
+    let code = wait(&mut proc).await?;
+    let _ = out.await;
+    let _ = err.await;
+    input.abort();
+    ctl.abort();
+    Ok(code)
+}
+
+async fn interactive(
+    state: &AppState,
+    spec: &ExecSpec,
+    req: &InstanceExecPost,
+    op: &Op,
+    mut sockets: HashMap<String, WebSocket>,
+    control: WebSocket,
+) -> Result<i32, String> {
+    let pty = nix::pty::openpty(None, None).map_err(|e| e.to_string())?;
+    if req.width > 0 && req.height > 0 {
+        use std::os::fd::AsFd;
+        let _ =
+            lxd_sys::tty::set_window_size(pty.master.as_fd(), req.width as u16, req.height as u16);
+    }
+    let slave = std::fs::File::from(pty.slave);
+    let stdio = [
+        Stdio::from(slave.try_clone().map_err(|e| e.to_string())?),
+        Stdio::from(slave.try_clone().map_err(|e| e.to_string())?),
+        Stdio::from(slave),
+    ];
+    let mut proc = crate::runtime::exec::spawn(&state.paths, spec, &op.id, stdio)
+        .map_err(|e| e.to_string())?;
+    let master = Arc::new(pty.master);
+    let reader = tokio::fs::File::from_std(std::fs::File::from(
+        master.try_clone().map_err(|e| e.to_string())?,
+    ));
+    let writer = tokio::fs::File::from_std(std::fs::File::from(
+        master.try_clone().map_err(|e| e.to_string())?,
+    ));
+    let s0 = sockets.remove("0").ok_or("Missing the terminal stream")?;
+    let (sink, stream) = s0.split();
+    let out = tokio::spawn(pump_out(reader, sink));
+    let input = tokio::spawn(pump_in(stream, writer));
+    let pid_file = proc.pid_file.clone();
+    let ctl = tokio::spawn(control_loop(
+        control,
+        move || read_pid(&pid_file),
+        Some(master),
+    ));
+    let code = wait(&mut proc).await?;
+    // The reader ends with EIO once no process holds the terminal; don't wait forever for
+    // background processes that keep it open.
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(500), out).await;
+    input.abort();
+    ctl.abort();
+    Ok(code)
+}
+
+fn read_pid(file: &std::path::Path) -> Option<i32> {
+    std::fs::read_to_string(file).ok()?.trim().parse().ok()
+}
+
+async fn wait(proc: &mut ExecProcess) -> Result<i32, String> {
+    let status = proc.child.wait().await.map_err(|e| e.to_string())?;
+    proc.cleanup();
+    use std::os::unix::process::ExitStatusExt;
+    Ok(status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(-1))
+}

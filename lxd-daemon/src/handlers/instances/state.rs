@@ -1,0 +1,187 @@
+//! `PUT /1.0/instances/{name}/state`: start, stop, restart (freeze and unfreeze need the
+//! freezer, which comes with the cgroup work), each as an operation.
+
+use axum::extract::{Path, State};
+use lxd_api::instance::InstanceStatePut;
+
+use super::store::{load, project_of, Loaded};
+use super::{instance_url, op_resources};
+use crate::api::caller::Caller;
+use crate::api::extract::{LxdJson, Params};
+use crate::api::{ApiError, ApiResponse, ApiResult};
+use crate::events::Requestor;
+use crate::operations::OpSpec;
+use crate::state::AppState;
+
+/// Start `inst`: id maps, spec, monitor; records `volatile.*` and `last_used_at`.
+pub async fn start(state: &AppState, inst: &Loaded) -> Result<(), String> {
+    let pool_name = inst
+        .root_pool()
+        .ok_or("Failed getting root disk: No root device could be found")?;
+    let pool = state
+        .db
+        .read(|c| lxd_db::pools::get(c, &pool_name))
+        .map_err(|e| e.to_string())?;
+    let storage_name = inst.runtime_name();
+    let volume = crate::instances::rootfs::volume_path(&state.paths, &pool, &storage_name)
+        .map_err(|e| e.to_string())?;
+    let mut keys = lxd_api::ConfigMap::new();
+    let idmap = if crate::instances::spec::privileged(&inst.expanded_config) {
+        None
+    } else {
+        let (set, base) = crate::instances::idmap::container_idmap(&inst.expanded_config, &[])
+            .map_err(|e| e.to_string())?;
+        let json = set.to_json();
+        keys.insert("volatile.idmap.base".into(), base.to_string());
+        keys.insert("volatile.idmap.next".into(), json.clone());
+        keys.insert("volatile.idmap.current".into(), json.clone());
+        keys.insert("volatile.last_state.idmap".into(), json);
+        Some(crate::instances::idmap::to_runtime(&set))
+    };
+    let mut spec = crate::instances::spec::container_spec(
+        &state.paths,
+        &inst.row.name,
+        &volume,
+        &inst.expanded_config,
+        idmap,
+    );
+    spec.state_dir = crate::runtime::state_dir(&state.paths, &storage_name);
+    crate::runtime::lifecycle::start(&state.paths, &spec)
+        .await
+        .map_err(|e| e.to_string())?;
+    keys.insert("volatile.last_state.power".into(), "RUNNING".into());
+    record(state, inst, keys, true).await
+}
+
+/// Stop `inst` (`force` at once, else with `timeout` seconds, −1 forever).
+pub async fn stop(
+    state: &AppState,
+    inst: &Loaded,
+    force: bool,
+    timeout: i64,
+) -> Result<(), String> {
+    crate::runtime::lifecycle::stop(&state.paths, &inst.runtime_name(), force, timeout)
+        .await
+        .map_err(|e| e.to_string())?;
+    let keys = [(
+        "volatile.last_state.power".to_string(),
+        "STOPPED".to_string(),
+    )]
+    .into();
+    record(state, inst, keys, false).await
+}
+
+async fn record(
+    state: &AppState,
+    inst: &Loaded,
+    keys: lxd_api::ConfigMap,
+    used: bool,
+) -> Result<(), String> {
+    let (p, n, now) = (
+        inst.project.clone(),
+        inst.row.name.clone(),
+        crate::time::now_rfc3339(),
+    );
+    state
+        .db
+        .write(move |c| {
+            lxd_db::instances::set_config_keys(c, &p, &n, &keys)?;
+            if used {
+                lxd_db::instances::mark_used(c, &p, &n, &now)?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn description(action: &str) -> Option<&'static str> {
+    Some(match action {
+        "start" => "Starting instance",
+        "stop" => "Stopping instance",
+        "restart" => "Restarting instance",
+        "freeze" => "Freezing instance",
+        "unfreeze" => "Unfreezing instance",
+        _ => return None,
+    })
+}
+
+async fn act(
+    state: &AppState,
+    inst: Loaded,
+    req: InstanceStatePut,
+    requestor: Requestor,
+) -> Result<(), String> {
+    let url = instance_url(&inst.row.name, &inst.project, false);
+    match req.action.as_str() {
+        "start" => {
+            start(state, &inst).await?;
+            state
+                .events
+                .lifecycle(&inst.project, "instance-started", url, &requestor);
+        }
+        "stop" => {
+            stop(state, &inst, req.force, req.timeout).await?;
+            let action = if req.force || req.timeout == 0 {
+                "instance-stopped"
+            } else {
+                "instance-shutdown"
+            };
+            state
+                .events
+                .lifecycle(&inst.project, action, url, &requestor);
+            if inst.row.ephemeral {
+                super::delete::remove(state, &inst).await?;
+            }
+        }
+        "restart" => {
+            stop(state, &inst, req.force, req.timeout).await?;
+            let inst = load(state, &inst.project, &inst.row.name).map_err(|e| e.to_string())?;
+            start(state, &inst).await?;
+            state
+                .events
+                .lifecycle(&inst.project, "instance-restarted", url, &requestor);
+        }
+        other => return Err(format!("Freezing is not implemented yet ({other})")),
+    }
+    Ok(())
+}
+
+/// `PUT /1.0/instances/{name}/state`
+pub async fn put_instance_state(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    params: Params,
+    caller: Caller,
+    LxdJson(req): LxdJson<InstanceStatePut>,
+) -> ApiResult {
+    let project = project_of(&state, &params)?;
+    let inst = load(&state, &project, &name)?;
+    let Some(desc) = description(&req.action) else {
+        return Err(ApiError::bad_request(format!(
+            "Unknown action: '{}'",
+            req.action
+        )));
+    };
+    match req.action.as_str() {
+        "start" if inst.running() => {
+            return Err(ApiError::bad_request("The instance is already running"))
+        }
+        "stop" | "restart" if !inst.running() => {
+            return Err(ApiError::bad_request("The instance is already stopped"))
+        }
+        "freeze" | "unfreeze" => return Err(ApiError::not_implemented()),
+        _ => {}
+    }
+    let mut spec = OpSpec::task(desc, &project);
+    spec.resources = Some(op_resources(&name, &project));
+    let task_state = state.clone();
+    let requestor = caller.requestor();
+    let op = state.operations.start(spec, move |_| async move {
+        act(&task_state, inst, req, requestor).await
+    });
+    Ok(ApiResponse::Async {
+        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
+        url: op.url(),
+    })
+}

@@ -1,0 +1,122 @@
+//! Instance volumes on a pool: created from an image (unpacked through lxd-image, once per
+//! pool on btrfs, every time on dir), deleted, and linked from `$LXD_DIR/containers/<name>`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use lxd_storage::{ContentType, Pool, Volume, VolumeType};
+
+use crate::paths::Paths;
+
+/// Why an instance volume could not be made or removed.
+#[derive(Debug, thiserror::Error)]
+pub enum RootfsError {
+    #[error("Failed creating instance from image: {0}")]
+    Create(String),
+    #[error("Failed deleting the instance volume: {0}")]
+    Delete(String),
+}
+
+/// The pool and driver of a pool record.
+pub fn pool(
+    paths: &Paths,
+    row: &lxd_db::pools::PoolRow,
+) -> Result<(Pool, Box<dyn lxd_storage::StorageDriver>), RootfsError> {
+    let pool = Pool::new(
+        &row.name,
+        &paths.storage_pool(&row.name),
+        row.config.clone(),
+    );
+    let runner: Arc<dyn lxd_sys::command::CommandRunner> =
+        Arc::new(lxd_sys::command::RealCommandRunner);
+    let driver = lxd_storage::driver_with(&row.driver, runner)
+        .ok_or_else(|| RootfsError::Create(format!("Unknown storage driver {:?}", row.driver)))?;
+    Ok((pool, driver))
+}
+
+fn volume(name: &str) -> Volume {
+    Volume {
+        vol_type: VolumeType::Container,
+        content_type: ContentType::Filesystem,
+        name: name.to_string(),
+        size: None,
+    }
+}
+
+/// The image files of `fingerprint` in the store.
+pub fn image_files(paths: &Paths, fingerprint: &str) -> lxd_image::unpack::ImageFiles {
+    let rootfs = crate::image_store::rootfs_file(paths, fingerprint);
+    lxd_image::unpack::ImageFiles {
+        metadata: crate::image_store::image_file(paths, fingerprint),
+        rootfs: rootfs.exists().then_some(rootfs),
+    }
+}
+
+/// Create `name`'s volume from the image; returns the volume path (holding `rootfs/`,
+/// `metadata.yaml` and `templates/`). Blocking: run it off the async workers.
+pub fn create_from_image(
+    paths: &Paths,
+    row: &lxd_db::pools::PoolRow,
+    name: &str,
+    fingerprint: &str,
+) -> Result<PathBuf, RootfsError> {
+    let (pool, driver) = pool(paths, row)?;
+    let files = image_files(paths, fingerprint);
+    let runner = lxd_sys::command::RealCommandRunner;
+    let options = lxd_image::unpack::UnpackOptions {
+        devices: lxd_image::unpack::DevicePolicy::Skip,
+        ..Default::default()
+    };
+    let mut fill = |target: &Path| {
+        lxd_image::unpack::unpack_image(&runner, &files, target, &options, None)
+            .map(|_| ())
+            .map_err(|e| lxd_storage::FillError::from(e.to_string()))
+    };
+    let path = driver
+        .create_volume_from_image(&pool, &volume(name), fingerprint, &mut fill)
+        .map_err(|e| RootfsError::Create(e.to_string()))?;
+    link(paths, name, &path);
+    Ok(path)
+}
+
+/// Create an empty volume for `name` (source type `none`).
+pub fn create_empty(
+    paths: &Paths,
+    row: &lxd_db::pools::PoolRow,
+    name: &str,
+) -> Result<PathBuf, RootfsError> {
+    let (pool, driver) = pool(paths, row)?;
+    let path = driver
+        .create_volume(&pool, &volume(name))
+        .map_err(|e| RootfsError::Create(e.to_string()))?;
+    std::fs::create_dir_all(path.join("rootfs")).map_err(|e| RootfsError::Create(e.to_string()))?;
+    link(paths, name, &path);
+    Ok(path)
+}
+
+/// Delete `name`'s volume and its link.
+pub fn delete(paths: &Paths, row: &lxd_db::pools::PoolRow, name: &str) -> Result<(), RootfsError> {
+    let (pool, driver) = pool(paths, row)?;
+    let _ = std::fs::remove_file(paths.var.join("containers").join(name));
+    driver
+        .delete_volume(&pool, VolumeType::Container, name)
+        .map_err(|e| RootfsError::Delete(e.to_string()))
+}
+
+/// The volume path of `name`.
+pub fn volume_path(
+    paths: &Paths,
+    row: &lxd_db::pools::PoolRow,
+    name: &str,
+) -> Result<PathBuf, RootfsError> {
+    let (pool, driver) = pool(paths, row)?;
+    Ok(driver.mount_path(&pool, VolumeType::Container, name))
+}
+
+fn link(paths: &Paths, name: &str, target: &Path) {
+    let link = paths.var.join("containers").join(name);
+    let _ = std::fs::remove_file(&link);
+    if let Err(e) = std::os::unix::fs::symlink(target, &link) {
+        tracing::warn!(instance = name, error = %e, "Failed to link the instance volume");
+    }
+}

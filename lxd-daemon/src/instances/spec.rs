@@ -1,0 +1,96 @@
+//! Runtime specs from instance records: what init runs with, where its root is, how its ids
+//! map, and where the monitor keeps its files.
+
+use std::path::Path;
+
+use lxd_runtime::container::{ContainerSpec, IdMaps};
+use lxd_shared::config::values::parse_bool;
+
+use crate::paths::Paths;
+
+/// LXD's default `PATH` inside containers.
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Whether the instance runs without a user namespace.
+pub fn privileged(config: &lxd_api::ConfigMap) -> bool {
+    config
+        .get("security.privileged")
+        .and_then(|v| parse_bool(v))
+        .unwrap_or(false)
+}
+
+/// The environment of init: `container=lxc` and the `environment.*` keys.
+fn init_env(config: &lxd_api::ConfigMap) -> Vec<String> {
+    let mut env = vec!["container=lxc".to_string(), format!("PATH={DEFAULT_PATH}")];
+    env.extend(config.iter().filter_map(|(k, v)| {
+        k.strip_prefix("environment.")
+            .map(|name| format!("{name}={v}"))
+    }));
+    env
+}
+
+/// The spec to start `name` from its volume at `volume`.
+pub fn container_spec(
+    paths: &Paths,
+    name: &str,
+    volume: &Path,
+    config: &lxd_api::ConfigMap,
+    idmap: Option<IdMaps>,
+) -> ContainerSpec {
+    ContainerSpec {
+        name: name.to_string(),
+        rootfs: volume.join("rootfs"),
+        idmap,
+        init: vec!["/sbin/init".to_string()],
+        env: init_env(config),
+        state_dir: crate::runtime::state_dir(paths, name),
+        config: config.clone(),
+        binds: Vec::new(),
+    }
+}
+
+/// The exec environment LXD gives a command: PATH, LANG, HOME/USER for root, the instance's
+/// `environment.*`, then the request's own values.
+pub fn exec_env(
+    config: &lxd_api::ConfigMap,
+    request: &std::collections::BTreeMap<String, String>,
+    uid: u32,
+) -> Vec<String> {
+    let mut env = std::collections::BTreeMap::new();
+    env.insert("PATH".to_string(), DEFAULT_PATH.to_string());
+    env.insert("LANG".to_string(), "C.UTF-8".to_string());
+    if uid == 0 {
+        env.insert("HOME".to_string(), "/root".to_string());
+        env.insert("USER".to_string(), "root".to_string());
+    }
+    for (k, v) in config {
+        if let Some(name) = k.strip_prefix("environment.") {
+            env.insert(name.to_string(), v.clone());
+        }
+    }
+    env.extend(request.iter().map(|(k, v)| (k.clone(), v.clone())));
+    env.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_env_request_overrides_instance_and_defaults() {
+        let config: lxd_api::ConfigMap = [("environment.FOO".to_string(), "a".to_string())].into();
+        let request = [
+            ("FOO".to_string(), "b".to_string()),
+            ("TERM".to_string(), "xterm".to_string()),
+        ]
+        .into();
+        let env = exec_env(&config, &request, 0);
+        assert!(env.contains(&"FOO=b".to_string()));
+        assert!(env.contains(&"HOME=/root".to_string()));
+        assert!(env.contains(&"LANG=C.UTF-8".to_string()));
+        assert!(env.contains(&format!("PATH={DEFAULT_PATH}")));
+        assert!(!exec_env(&config, &request, 1000)
+            .iter()
+            .any(|e| e.starts_with("HOME=")));
+    }
+}

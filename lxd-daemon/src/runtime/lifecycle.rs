@@ -1,0 +1,100 @@
+//! Starting and stopping containers through their monitors.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use lxd_runtime::container::{ContainerSpec, MonitorState};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use super::{helper_binary, io, running, RuntimeError};
+use crate::paths::Paths;
+
+/// Start the container described by `spec`; returns once init runs (or failed to).
+pub async fn start(paths: &Paths, spec: &ContainerSpec) -> Result<MonitorState, RuntimeError> {
+    let dir = &spec.state_dir;
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let _ = std::fs::remove_file(spec.state_file());
+    let spec_file = dir.join("spec.json");
+    std::fs::write(
+        &spec_file,
+        serde_json::to_vec_pretty(spec).unwrap_or_default(),
+    )
+    .map_err(io(&spec_file))?;
+    let log_path = dir.join("lxc.log");
+    let log = std::fs::File::create(&log_path).map_err(io(&log_path))?;
+    let log2 = log.try_clone().map_err(io(&log_path))?;
+    let mut child = tokio::process::Command::new(helper_binary())
+        .arg("forkmonitor")
+        .arg(&spec_file)
+        .env("LXD_DIR", &paths.var)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log2))
+        .process_group(0)
+        .spawn()
+        .map_err(|e| RuntimeError::Spawn("monitor", e))?;
+    loop {
+        if let Some(state) = running(paths, &spec.name) {
+            // Reap the monitor when it ends, while this daemon runs.
+            tokio::spawn(async move {
+                let _ = child.wait().await;
+            });
+            return Ok(state);
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            let reason = log
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("the monitor exited");
+            return Err(RuntimeError::StartFailed(reason.to_string()));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Stop a container: `force` kills init at once; otherwise init gets SIGPWR (LXD's halt
+/// signal) and is killed after `timeout` seconds (`-1` waits forever).
+pub async fn stop(
+    paths: &Paths,
+    name: &str,
+    force: bool,
+    timeout: i64,
+) -> Result<(), RuntimeError> {
+    let Some(state) = running(paths, name) else {
+        return Ok(());
+    };
+    let init = Pid::from_raw(state.init_pid);
+    if force || timeout == 0 {
+        let _ = kill(init, Signal::SIGKILL);
+    } else {
+        let _ = kill(init, Signal::SIGPWR);
+        let deadline = (timeout > 0)
+            .then(|| tokio::time::Instant::now() + Duration::from_secs(timeout as u64));
+        while running(paths, name).is_some() {
+            if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+                let _ = kill(init, Signal::SIGKILL);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    // Wait for the monitor to record the end, so the caller sees a stopped container.
+    for _ in 0..500 {
+        if running(paths, name).is_none() && monitor_done(paths, name) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Err(RuntimeError::StopTimeout(timeout.max(0)))
+}
+
+fn monitor_done(paths: &Paths, name: &str) -> bool {
+    let file = super::state_dir(paths, name).join("monitor.json");
+    std::fs::read(file)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<MonitorState>(&b).ok())
+        .is_none_or(|s| s.exit_status.is_some())
+}
