@@ -39,6 +39,8 @@ enum ConfigSub {
     },
     /// Unset instance or server configuration keys
     Unset { args: Vec<String> },
+    /// Manage devices
+    Device(crate::cmd_config_device::DeviceCmd),
 }
 
 const EDIT_HELP: &str = "### This is a YAML representation of the configuration.
@@ -68,10 +70,6 @@ struct Target {
 async fn target(ctx: &Ctx, raw: Option<&str>) -> Result<Target> {
     let (client, instance) = ctx.resource(raw.unwrap_or("")).await?;
     Ok(Target { client, instance })
-}
-
-fn is_config_key(arg: &str) -> bool {
-    arg.contains('.') && !arg.contains('/')
 }
 
 fn value_text(v: Option<&Value>) -> String {
@@ -164,31 +162,16 @@ impl ConfigCmd {
                 if check_args(&["config", "set"], &args, 1, None)? {
                     return Ok(());
                 }
-                let server_form = args.len() == 1
-                    || args[0].contains('=')
-                    || (args.len() == 2 && is_config_key(&args[0]))
-                    || args[0].ends_with(':');
-                let (remote_arg, kv) = if server_form && !args[0].ends_with(':') {
-                    (None, &args[..])
-                } else {
-                    (Some(args[0].as_str()), &args[1..])
-                };
-                let keys = crate::kv::parse_key_values(kv)?;
-                set_keys(
-                    &ctx,
-                    remote_arg,
-                    keys.into_iter().map(|(k, v)| (k, Some(v))).collect(),
-                )
-                .await
+                set_keys(&ctx, args, false).await
             }
-            ConfigSub::Unset { args } => {
+            ConfigSub::Unset { mut args } => {
                 if check_args(&["config", "unset"], &args, 1, Some(2))? {
                     return Ok(());
                 }
-                let key = args[args.len() - 1].clone();
-                let remote_arg = (args.len() == 2).then(|| args[0].as_str());
-                set_keys(&ctx, remote_arg, vec![(key, None)]).await
+                args.push(String::new());
+                set_keys(&ctx, args, true).await
             }
+            ConfigSub::Device(d) => d.run(ctx).await,
             ConfigSub::Edit { args } => {
                 if check_args(&["config", "edit"], &args, 0, Some(1))? && !args.is_empty() {
                     return Ok(());
@@ -201,19 +184,34 @@ impl ConfigCmd {
                     ("/1.0".to_string(), v)
                 } else {
                     let path = instance_path(&t.instance);
-                    let (inst, _) = t.client.get_struct::<Value>(&path).await?;
-                    (path.clone(), instance_put(&inst, false))
+                    let (mut inst, _) = t.client.get_struct::<Value>(&path).await?;
+                    if let Value::Object(m) = &mut inst {
+                        m.remove("expanded_config");
+                        m.remove("expanded_devices");
+                    }
+                    sort_maps_at(&mut inst, &["config", "devices", "devices.*"]);
+                    (path.clone(), inst)
                 };
                 let server = t.instance.is_empty();
                 let apply = |text: String, etag: String| {
                     let (client, path) = (t.client.clone(), path.clone());
                     async move {
-                        let v: Value = if server {
-                            crate::editor::decode_yaml(&text, crate::go_yaml::SERVER_PUT)?
-                        } else {
-                            crate::editor::parse_yaml(&text)?
-                        };
-                        client.query("PUT", &path, Some(&v), Some(&etag)).await?;
+                        if server {
+                            let v: Value =
+                                crate::editor::decode_yaml(&text, crate::go_yaml::SERVER_PUT)?;
+                            client.query("PUT", &path, Some(&v), Some(&etag)).await?;
+                            return Ok(());
+                        }
+                        let v: Value = crate::editor::parse_yaml(&text)?;
+                        let op = client
+                            .query_operation(
+                                "PUT",
+                                &path,
+                                Some(&instance_put_from(&v)),
+                                Some(&etag),
+                            )
+                            .await?;
+                        client.wait_operation(&op.id).await?;
                         Ok(())
                     }
                 };
@@ -221,45 +219,86 @@ impl ConfigCmd {
                     return apply(crate::editor::read_stdin()?, String::new()).await;
                 }
                 let (_, etag) = t.client.query("GET", &path, None, None).await?;
-                crate::editor::edit_loop(EDIT_HELP, &to_yaml(&current), |text| {
-                    apply(text, etag.clone())
-                })
-                .await
+                let yaml = crate::yaml::to_yaml_with_times(&current, crate::cmd_list::TIME_KEYS);
+                crate::editor::edit_loop(EDIT_HELP, &yaml, |text| apply(text, etag.clone())).await
             }
         }
     }
 }
 
-/// Sets (`Some`) or unsets (`None`) keys on the server or an instance.
-async fn set_keys(ctx: &Ctx, raw: Option<&str>, keys: Vec<(String, Option<String>)>) -> Result<()> {
-    let t = target(ctx, raw).await?;
-    if t.instance.is_empty() {
-        let (server, etag) = t.client.get_server_raw().await?;
-        let mut config: Map<String, Value> =
-            server["config"].as_object().cloned().unwrap_or_default();
+/// lxc's `cmdConfigSet.Run` (unset appends an empty value): picks the server or an
+/// instance from the arguments, then sets or removes the keys.
+async fn set_keys(ctx: &Ctx, args: Vec<String>, unset: bool) -> Result<()> {
+    let only_kv = args.iter().all(|a| a.contains('='));
+    let has_kv = args.iter().any(|a| a.contains('='));
+    let is_config = |v: &str| v.rsplit(':').next().unwrap_or(v).contains('.');
+    let remote_arg = if only_kv || is_config(&args[0]) || (args.len() == 2 && !has_kv) {
+        ""
+    } else {
+        args[0].as_str()
+    };
+    let t = target(ctx, Some(remote_arg)).await?;
+    if !t.instance.is_empty() {
+        let keys = crate::kv::parse_key_values(&args[1..])?;
+        let (inst, etag) = t.client.get_instance(&t.instance).await?;
+        let mut put = instance_writable(&inst);
+        let config = put["config"].as_object_mut();
+        let mut empty = Map::new();
+        let config = config.unwrap_or(&mut empty);
         for (k, v) in keys {
-            config.insert(k, json!(v.unwrap_or_default()));
+            if unset {
+                if config.remove(&k).is_none() {
+                    bail!("Can't unset key '{k}', it's not currently set");
+                }
+            } else {
+                config.insert(k, json!(v));
+            }
         }
-        let body = json!({ "config": config });
-        t.client
-            .query("PUT", "/1.0", Some(&body), Some(&etag))
-            .await?;
+        t.client.update_instance(&t.instance, &put, &etag).await?;
         return Ok(());
     }
-    let path = instance_path(&t.instance);
-    let (resp, etag) = t.client.query("GET", &path, None, None).await?;
-    let inst = resp.metadata;
-    let mut put = instance_put(&inst, false);
-    if let Some(config) = put["config"].as_object_mut() {
-        for (k, v) in keys {
-            match v {
-                Some(v) => config.insert(k, json!(v)),
-                None => config.remove(&k),
-            };
-        }
+    let keys = if remote_arg.is_empty() {
+        crate::kv::parse_key_values(&args)?
+    } else {
+        crate::kv::parse_key_values(&args[1..])?
+    };
+    let (server, etag) = t.client.get_server_raw().await?;
+    let mut config: Map<String, Value> = server["config"].as_object().cloned().unwrap_or_default();
+    for (k, v) in keys {
+        config.insert(k, json!(v));
     }
+    let body = json!({ "config": config });
     t.client
-        .query("PUT", &path, Some(&put), Some(&etag))
+        .query("PUT", "/1.0", Some(&body), Some(&etag))
         .await?;
     Ok(())
+}
+
+/// `api.Instance.Writable()`: the `InstancePut` fields of an instance, in Go's order.
+pub fn instance_writable(inst: &Value) -> Value {
+    let mut v = json!({
+        "architecture": inst["architecture"], "config": inst["config"],
+        "devices": inst["devices"], "ephemeral": inst["ephemeral"],
+        "profiles": inst["profiles"], "stateful": inst["stateful"],
+        "description": inst["description"],
+    });
+    if let Some(r) = inst
+        .get("restore")
+        .filter(|r| r.as_str().is_some_and(|s| !s.is_empty()))
+    {
+        v["restore"] = r.clone();
+    }
+    v
+}
+
+/// YAML decoded as Go's `yaml.Unmarshal` into `api.InstancePut` fills missing fields.
+fn instance_put_from(v: &Value) -> Value {
+    let str_or = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let bool_of = |k: &str| v.get(k).and_then(Value::as_bool).unwrap_or(false);
+    json!({
+        "architecture": str_or("architecture"), "config": v.get("config").cloned().unwrap_or(Value::Null),
+        "devices": v.get("devices").cloned().unwrap_or(Value::Null),
+        "ephemeral": bool_of("ephemeral"), "profiles": v.get("profiles").cloned().unwrap_or(Value::Null),
+        "stateful": bool_of("stateful"), "description": str_or("description"),
+    })
 }

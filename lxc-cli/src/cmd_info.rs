@@ -1,7 +1,7 @@
-//! `lxc info`: the server as YAML (`GET /1.0`), or with `--resources` the host resources; an
-//! instance argument uses the instance API (printed as YAML until instances exist here).
+//! `lxc info`: the server as YAML (`GET /1.0`), or with `--resources` the host resources; with an
+//! instance argument, the instance's status and resources (`info_instance.rs`).
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::Args;
 use serde_json::Value;
 
@@ -65,12 +65,18 @@ impl InfoCmd {
             print!("{}", to_yaml(&server_value(server)));
             return Ok(());
         }
-        let path = format!(
-            "/1.0/instances/{}?recursion=1",
-            lxd_client::websocket::escape_path(&name)
-        );
-        let (inst, _) = client.get_struct::<Value>(&path).await?;
-        print!("{}", to_yaml(&inst));
+        if self.target.is_some() {
+            bail!("--target cannot be used with instances");
+        }
+        let inst = client.get_instance_full(&name).await?;
+        let (server, _) = client.get_server_raw().await?;
+        let clustered = server["environment"]["server_clustered"] == Value::Bool(true);
+        print!("{}", crate::info_instance::render(&inst, clustered));
+        if self.show_log {
+            let file = crate::info_instance::log_name(inst["type"].as_str().unwrap_or(""))?;
+            let log = client.get_instance_logfile(&name, file).await?;
+            print!("\nLog:\n\n{}\n", String::from_utf8_lossy(&log));
+        }
         Ok(())
     }
 }

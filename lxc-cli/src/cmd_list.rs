@@ -216,7 +216,7 @@ impl ListCmd {
             let needs_state = columns.iter().any(|c| c.needs_state);
             let needs_snaps = columns.iter().any(|c| c.needs_snapshots);
             for inst in get(1, server_filters).await? {
-                if !list_columns::should_show(&client_filters, &inst, true) {
+                if !crate::list_filters::should_show(&client_filters, &inst, true) {
                     continue;
                 }
                 let n = inst["name"].as_str().unwrap_or_default().to_string();
@@ -252,7 +252,7 @@ impl ListCmd {
         let mut rows = Vec::new();
         let mut shown = Vec::new();
         for inst in instances {
-            if !list_columns::should_show(filters, &inst, false) {
+            if !crate::list_filters::should_show(filters, &inst, false) {
                 continue;
             }
             rows.push(

@@ -1,5 +1,6 @@
-//! `lxc profile`: list, show, create, copy, delete, edit, get, set, unset, rename and the
-//! `device` sub-commands (in `cmd_profile_device.rs`).
+//! `lxc profile`: list, show, create, copy, delete, edit, get, set, unset, rename, the
+//! `device` sub-commands (in `cmd_profile_device.rs`) and add/assign/remove on instances
+//! (in `cmd_profile_assign.rs`).
 
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
@@ -21,6 +22,11 @@ pub struct ProfileCmd {
 /// Sub-commands of `lxc profile`.
 #[derive(Debug, Subcommand)]
 enum ProfileSub {
+    /// Add profiles to instances
+    Add { args: Vec<String> },
+    /// Assign sets of profiles to instances
+    #[command(visible_alias = "apply")]
+    Assign { args: Vec<String> },
     /// Copy profiles
     #[command(visible_alias = "cp")]
     Copy {
@@ -48,6 +54,8 @@ enum ProfileSub {
         #[arg(short, long, default_value = "table", value_name = "")]
         format: String,
     },
+    /// Remove profiles from instances
+    Remove { args: Vec<String> },
     /// Rename profiles
     #[command(visible_alias = "mv")]
     Rename { args: Vec<String> },
@@ -254,6 +262,18 @@ impl ProfileCmd {
                 Ok(())
             }
             ProfileSub::Device(d) => d.run(ctx).await,
+            ProfileSub::Add { args } => {
+                crate::cmd_profile_assign::run(&ctx, crate::cmd_profile_assign::Change::Add, &args)
+                    .await
+            }
+            ProfileSub::Assign { args } => {
+                let change = crate::cmd_profile_assign::Change::Assign;
+                crate::cmd_profile_assign::run(&ctx, change, &args).await
+            }
+            ProfileSub::Remove { args } => {
+                let change = crate::cmd_profile_assign::Change::Remove;
+                crate::cmd_profile_assign::run(&ctx, change, &args).await
+            }
         }
     }
 }
