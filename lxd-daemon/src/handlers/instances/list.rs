@@ -6,7 +6,7 @@ use lxd_api::instance::{InstanceFull, InstanceState};
 use super::instance_url;
 use super::store::{load, project_of, Loaded};
 use crate::api::extract::Params;
-use crate::api::{ApiResponse, ApiResult};
+use crate::api::{ApiError, ApiResponse, ApiResult};
 use crate::state::AppState;
 
 fn legacy(uri: &OriginalUri) -> bool {
@@ -51,8 +51,21 @@ pub async fn get_instances(
     params: Params,
 ) -> ApiResult {
     let project = project_of(&state, &params)?;
-    let names = state.db.read(|c| lxd_db::instances::names(c, &project))?;
+    let mut names = state.db.read(|c| lxd_db::instances::names(c, &project))?;
     let legacy = legacy(&uri);
+    let filter =
+        super::filter::parse(params.get("filter").unwrap_or("")).map_err(ApiError::bad_request)?;
+    if let Some(filter) = &filter {
+        let mut kept = Vec::new();
+        for n in names {
+            let inst = load(&state, &project, &n)?;
+            let json = serde_json::to_value(inst.to_api()).unwrap_or_default();
+            if super::filter::matches(filter, &json) {
+                kept.push(n);
+            }
+        }
+        names = kept;
+    }
     match params.recursion() {
         0 => Ok(ApiResponse::sync(
             names
