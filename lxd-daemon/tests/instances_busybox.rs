@@ -1,0 +1,222 @@
+//! System tier (root): the real `lxd` binary runs a busybox system container through the API:
+//! image upload, create, start, exec (detached with recorded output), state, limits, a daemon
+//! killed and restarted while the container runs, stop and delete leaving nothing behind.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use lxd_daemon::cmd::local::request;
+use serde_json::{json, Value};
+
+const LXD: &str = env!("CARGO_BIN_EXE_lxd");
+
+fn start_daemon(dir: &Path) -> Child {
+    let child = Command::new(LXD)
+        .args(["--group", "root", "--logfile"])
+        .arg(dir.join("lxd.log"))
+        .env("LXD_DIR", dir)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ok = Command::new(LXD)
+        .args(["waitready", "--timeout", "30"])
+        .env("LXD_DIR", dir)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    child
+}
+
+fn busybox_image(dir: &Path) -> Vec<u8> {
+    let root = dir.join("img/rootfs");
+    for d in ["bin", "sbin", "etc", "dev", "proc", "sys", "tmp", "root"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    std::fs::copy("/bin/busybox", root.join("bin/busybox")).unwrap();
+    for applet in ["sh", "sleep", "id", "hostname", "cat", "echo", "mount"] {
+        std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
+    }
+    std::os::unix::fs::symlink("../bin/busybox", root.join("sbin/init")).unwrap();
+    std::fs::write(root.join("etc/inittab"), "::respawn:/bin/sleep 1000000\n").unwrap();
+    std::fs::write(
+        dir.join("img/metadata.yaml"),
+        "architecture: x86_64\ncreation_date: 1700000000\nproperties:\n  os: BusyBox\n",
+    )
+    .unwrap();
+    let out = dir.join("bb.tar.gz");
+    let ok = Command::new("tar")
+        .arg("-C")
+        .arg(dir.join("img"))
+        .arg("-czf")
+        .arg(&out)
+        .args(["metadata.yaml", "rootfs"])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    std::fs::read(out).unwrap()
+}
+
+struct Api {
+    rt: tokio::runtime::Runtime,
+    socket: std::path::PathBuf,
+}
+
+impl Api {
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        self.rt
+            .block_on(request(&self.socket, method, path, body.as_ref()))
+            .map_err(|e| e.to_string())
+    }
+
+    /// Call and wait for the operation it starts; returns the finished operation.
+    fn op(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let op = self
+            .call(method, path, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let id = op["id"].as_str().unwrap().to_string();
+        let done = self
+            .call(
+                "GET",
+                &format!("/1.0/operations/{id}/wait?timeout=60"),
+                None,
+            )
+            .unwrap();
+        assert_eq!(done["status"], "Success", "{method} {path}: {done}");
+        done
+    }
+
+    fn upload(&self, bytes: Vec<u8>) -> String {
+        self.rt.block_on(async {
+            use http_body_util::{BodyExt, Full};
+            let stream = tokio::net::UnixStream::connect(&self.socket).await.unwrap();
+            let (mut tx, conn) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                    .await
+                    .unwrap();
+            tokio::spawn(conn);
+            let req = hyper::Request::post("http://unix.socket/1.0/images")
+                .header("Host", "unix.socket")
+                .header("Content-Type", "application/octet-stream")
+                .body(Full::new(hyper::body::Bytes::from(bytes)))
+                .unwrap();
+            let resp = tx.send_request(req).await.unwrap();
+            let body: Value =
+                serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes())
+                    .unwrap();
+            body["metadata"]["id"].as_str().unwrap().to_string()
+        })
+    }
+}
+
+#[test]
+fn busybox_container_lifecycle_through_the_api() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("lxd");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut daemon = start_daemon(&dir);
+    let api = Api {
+        rt: tokio::runtime::Runtime::new().unwrap(),
+        socket: dir.join("unix.socket"),
+    };
+    api.call(
+        "POST",
+        "/1.0/storage-pools",
+        Some(json!({"name": "default", "driver": "dir"})),
+    )
+    .unwrap();
+    api.call(
+        "PATCH",
+        "/1.0/profiles/default",
+        Some(json!({"devices": {"root": {"type": "disk", "path": "/", "pool": "default"}}})),
+    )
+    .unwrap();
+    let op_id = api.upload(busybox_image(tmp.path()));
+    let done = api
+        .call(
+            "GET",
+            &format!("/1.0/operations/{op_id}/wait?timeout=30"),
+            None,
+        )
+        .unwrap();
+    let fp = done["metadata"]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let create = json!({"name": "c1", "source": {"type": "image", "fingerprint": fp}, "config": {"limits.memory": "128MiB"}});
+    api.op("POST", "/1.0/instances", Some(create));
+    let inst = api.call("GET", "/1.0/instances/c1", None).unwrap();
+    assert_eq!(inst["status"], "Stopped");
+    assert_eq!(inst["config"]["volatile.base_image"], fp.as_str());
+    assert_eq!(inst["config"]["image.os"], "BusyBox");
+    assert_eq!(inst["expanded_devices"]["root"]["pool"], "default");
+
+    api.op(
+        "PUT",
+        "/1.0/instances/c1/state",
+        Some(json!({"action": "start", "timeout": -1})),
+    );
+    let state = api.call("GET", "/1.0/instances/c1/state", None).unwrap();
+    assert_eq!(state["status"], "Running");
+    let pid = state["pid"].as_i64().unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("Seccomp:") && l.ends_with('2')),
+        "no seccomp filter"
+    );
+    let uid_map = std::fs::read_to_string(format!("/proc/{pid}/uid_map")).unwrap();
+    assert!(
+        !uid_map.trim().starts_with("0 0 "),
+        "container is not unprivileged: {uid_map}"
+    );
+
+    let exec = json!({"command": ["sh", "-c", "id -u; hostname; exit 3"], "record-output": true, "wait-for-websocket": false});
+    let done = api.op("POST", "/1.0/instances/c1/exec", Some(exec));
+    assert_eq!(done["metadata"]["return"], 3);
+    let log = dir
+        .join("logs/c1")
+        .join(format!("exec_{}.stdout", done["id"].as_str().unwrap()));
+    assert_eq!(std::fs::read_to_string(log).unwrap(), "0\nc1\n");
+    let err = api.call("DELETE", "/1.0/instances/c1", None).unwrap_err();
+    assert_eq!(err, "Instance is running");
+
+    // The container outlives a killed daemon; the next daemon finds it running.
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    assert!(
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), None).is_ok(),
+        "init died with the daemon"
+    );
+    let mut daemon = start_daemon(&dir);
+    assert_eq!(
+        api.call("GET", "/1.0/instances/c1", None).unwrap()["status"],
+        "Running"
+    );
+
+    api.op(
+        "PUT",
+        "/1.0/instances/c1/state",
+        Some(json!({"action": "stop", "force": true})),
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), None).is_err(),
+        "init still alive"
+    );
+    assert_eq!(
+        api.call("GET", "/1.0/instances/c1", None).unwrap()["status"],
+        "Stopped"
+    );
+    api.op("DELETE", "/1.0/instances/c1", None);
+    assert_eq!(api.call("GET", "/1.0/instances", None).unwrap(), json!([]));
+    assert!(
+        !dir.join("storage-pools/default/containers/c1").exists(),
+        "volume left behind"
+    );
+    assert!(!dir.join("containers/c1").exists(), "link left behind");
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+}
