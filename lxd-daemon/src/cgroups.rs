@@ -96,3 +96,29 @@ pub fn set_frozen(name: &str, frozen: bool) -> Result<(), String> {
         thaw(&fs, &host, &paths).map_err(|e| e.to_string())
     }
 }
+
+/// Whether the container's freezer says it is frozen.
+pub fn frozen(name: &str) -> bool {
+    let Ok((fs, host, paths)) = open(name) else {
+        return false;
+    };
+    matches!(
+        lxd_runtime::cgroup::freezer_state(&fs, &host, &paths),
+        Ok(lxd_runtime::cgroup::FreezerState::Frozen)
+    )
+}
+
+/// Apply the limits that changed between two expanded configs to a running container.
+pub fn update_limits(
+    name: &str,
+    old: &lxd_api::ConfigMap,
+    new: &lxd_api::ConfigMap,
+) -> Result<(), String> {
+    let (fs, host, paths) = open(name)?;
+    if !paths.exists(&fs) {
+        return Ok(());
+    }
+    let facts = HostFacts::read(&fs, &host, &HostPaths::real()).map_err(|e| e.to_string())?;
+    lxd_runtime::cgroup::update_limits(&fs, &host, &facts, &paths, old, new)
+        .map_err(|e| e.to_string())
+}

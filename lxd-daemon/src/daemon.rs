@@ -49,6 +49,7 @@ async fn serve(opts: Options) -> anyhow::Result<()> {
     let stop = state.shutdown.subscribe();
     let serving = tokio::spawn(crate::server::unix::serve(api.listener, app, stop));
     state.ready.send_replace(true);
+    crate::handlers::instances::state::autostart(&state).await;
     tracing::info!(dir = %paths.var.display(), "LXD is ready");
 
     let mut term = signal(SignalKind::terminate())?;

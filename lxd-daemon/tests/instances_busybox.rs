@@ -109,6 +109,29 @@ impl Api {
     }
 }
 
+/// The memory limit of `pid`'s cgroup: v1 `memory.limit_in_bytes`, else v2 `memory.max`.
+fn memory_limit(pid: i64) -> String {
+    let cgroups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let path_of = |controller: &str| {
+        cgroups.lines().find_map(|l| {
+            let mut parts = l.splitn(3, ':');
+            let (_, ctl, path) = (parts.next()?, parts.next()?, parts.next()?);
+            (ctl == controller).then(|| path.to_string())
+        })
+    };
+    let file = match path_of("memory") {
+        Some(p) => format!("/sys/fs/cgroup/memory{p}/memory.limit_in_bytes"),
+        None => format!(
+            "/sys/fs/cgroup{}/memory.max",
+            path_of("").expect("no cgroup v2 line")
+        ),
+    };
+    std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("{file}: {e}"))
+        .trim()
+        .to_string()
+}
+
 #[test]
 fn busybox_container_lifecycle_through_the_api() {
     let tmp = tempfile::tempdir().unwrap();
@@ -180,6 +203,31 @@ fn busybox_container_lifecycle_through_the_api() {
         .join("logs/c1")
         .join(format!("exec_{}.stdout", done["id"].as_str().unwrap()));
     assert_eq!(std::fs::read_to_string(log).unwrap(), "0\nc1\n");
+    assert_eq!(memory_limit(pid), "134217728");
+    api.op(
+        "PATCH",
+        "/1.0/instances/c1",
+        Some(json!({"config": {"limits.memory": "256MiB"}})),
+    );
+    assert_eq!(memory_limit(pid), "268435456", "live limit update");
+    api.op(
+        "PUT",
+        "/1.0/instances/c1/state",
+        Some(json!({"action": "freeze"})),
+    );
+    assert_eq!(
+        api.call("GET", "/1.0/instances/c1", None).unwrap()["status"],
+        "Frozen"
+    );
+    api.op(
+        "PUT",
+        "/1.0/instances/c1/state",
+        Some(json!({"action": "unfreeze"})),
+    );
+    assert_eq!(
+        api.call("GET", "/1.0/instances/c1", None).unwrap()["status"],
+        "Running"
+    );
     let err = api.call("DELETE", "/1.0/instances/c1", None).unwrap_err();
     assert_eq!(err, "Instance is running");
 

@@ -7,7 +7,7 @@ use axum::Router;
 use super::error::ApiError;
 use super::extract::MAX_JSON_BODY;
 use crate::handlers::images::{aliases, export, records, upload};
-use crate::handlers::instances::{create, delete, exec, list, state};
+use crate::handlers::instances::{create, delete, exec, list, state, update};
 use crate::handlers::{
     events, internal, operations, profiles, projects, resources, root, server, storage_pools,
     warnings,
@@ -39,6 +39,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/1.0/instances"),
     ("post", "/1.0/instances"),
     ("get", "/1.0/instances/{name}"),
+    ("put", "/1.0/instances/{name}"),
+    ("patch", "/1.0/instances/{name}"),
     ("delete", "/1.0/instances/{name}"),
     ("post", "/1.0/instances/{name}/exec"),
     ("get", "/1.0/instances/{name}/state"),
@@ -46,6 +48,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/1.0/containers"),
     ("post", "/1.0/containers"),
     ("get", "/1.0/containers/{name}"),
+    ("put", "/1.0/containers/{name}"),
+    ("patch", "/1.0/containers/{name}"),
     ("delete", "/1.0/containers/{name}"),
     ("post", "/1.0/containers/{name}/exec"),
     ("get", "/1.0/containers/{name}/state"),
@@ -100,7 +104,10 @@ fn instance_routes(base: &str) -> Router<AppState> {
         .route(base, get(list::get_instances).post(create::post_instances))
         .route(
             &format!("{base}/{{name}}"),
-            get(list::get_instance).delete(delete::delete_instance),
+            get(list::get_instance)
+                .put(update::put_instance)
+                .patch(update::patch_instance)
+                .delete(delete::delete_instance),
         )
         .route(
             &format!("{base}/{{name}}/exec"),

@@ -5,3 +5,4 @@
 pub mod idmap;
 pub mod rootfs;
 pub mod spec;
+pub mod templates;

@@ -7,6 +7,7 @@ pub mod filter;
 pub mod list;
 pub mod state;
 pub mod store;
+pub mod update;
 
 /// `/1.0/instances/<name>` (or `/1.0/containers/<name>` on the legacy path) with the project
 /// suffix LXD adds outside `default`.

@@ -142,9 +142,58 @@ async fn act(
                 .events
                 .lifecycle(&inst.project, "instance-restarted", url, &requestor);
         }
-        other => return Err(format!("Freezing is not implemented yet ({other})")),
+        "freeze" | "unfreeze" => {
+            let frozen = req.action == "freeze";
+            let name = inst.row.name.clone();
+            tokio::task::spawn_blocking(move || crate::cgroups::set_frozen(&name, frozen))
+                .await
+                .map_err(|e| e.to_string())??;
+            let action = if frozen {
+                "instance-paused"
+            } else {
+                "instance-resumed"
+            };
+            state
+                .events
+                .lifecycle(&inst.project, action, url, &requestor);
+        }
+        other => return Err(format!("Unknown action: '{other}'")),
     }
     Ok(())
+}
+
+/// At daemon start: start instances with `boot.autostart` true, or unset and last seen running
+/// (`volatile.last_state.power`), as LXD restores them after a host reboot.
+pub async fn autostart(state: &AppState) {
+    let all = state
+        .db
+        .read(lxd_db::instances::all_names)
+        .unwrap_or_default();
+    for (project, name) in all {
+        let Ok(inst) = load(state, &project, &name) else {
+            continue;
+        };
+        if inst.running() {
+            continue;
+        }
+        let wanted = match inst
+            .expanded_config
+            .get("boot.autostart")
+            .and_then(|v| lxd_shared::config::values::parse_bool(v))
+        {
+            Some(flag) => flag,
+            None => inst
+                .row
+                .config
+                .get("volatile.last_state.power")
+                .is_some_and(|p| p == "RUNNING"),
+        };
+        if wanted {
+            if let Err(e) = start(state, &inst).await {
+                tracing::error!(instance = %name, error = %e, "Failed to autostart instance");
+            }
+        }
+    }
 }
 
 /// `PUT /1.0/instances/{name}/state`
@@ -170,7 +219,15 @@ pub async fn put_instance_state(
         "stop" | "restart" if !inst.running() => {
             return Err(ApiError::bad_request("The instance is already stopped"))
         }
-        "freeze" | "unfreeze" => return Err(ApiError::not_implemented()),
+        "freeze" if !inst.running() => {
+            return Err(ApiError::bad_request("The instance isn't running"))
+        }
+        "freeze" if inst.frozen() => {
+            return Err(ApiError::bad_request("The instance is already frozen"))
+        }
+        "unfreeze" if !inst.frozen() => {
+            return Err(ApiError::bad_request("The instance is not frozen"))
+        }
         _ => {}
     }
     let mut spec = OpSpec::task(desc, &project);

@@ -32,9 +32,16 @@ impl Loaded {
         self.init_pid.is_some()
     }
 
+    /// Whether its processes are frozen.
+    pub fn frozen(&self) -> bool {
+        self.running() && crate::cgroups::frozen(&self.row.name)
+    }
+
     /// LXD's status for the record.
     pub fn status(&self) -> StatusCode {
-        if self.running() {
+        if self.frozen() {
+            StatusCode::Frozen
+        } else if self.running() {
             StatusCode::Running
         } else {
             StatusCode::Stopped

@@ -1,0 +1,134 @@
+//! `PUT` and `PATCH /1.0/instances/{name}`: edit config, devices, profiles and description as
+//! an operation, validated as at creation; limits change live on a running container.
+
+use axum::extract::{Path, State};
+use lxd_api::instance::InstancePut;
+use lxd_shared::config::devices::check_device;
+use lxd_shared::config::instance::check_instance_value;
+
+use super::store::{expand, load, project_of};
+use super::{instance_url, op_resources};
+use crate::api::caller::Caller;
+use crate::api::extract::{IfMatch, LxdJson, Params};
+use crate::api::{ApiError, ApiResponse, ApiResult};
+use crate::operations::OpSpec;
+use crate::state::AppState;
+
+fn validate(put: &InstancePut) -> Result<(), ApiError> {
+    for (k, v) in &put.config {
+        check_instance_value(k, v)
+            .map_err(|e| ApiError::bad_request(format!("Invalid config: {e}")))?;
+    }
+    for (name, dev) in &put.devices {
+        check_device(name, dev).map_err(ApiError::bad_request)?;
+    }
+    Ok(())
+}
+
+/// `PUT /1.0/instances/{name}`
+pub async fn put_instance(
+    state: State<AppState>,
+    name: Path<String>,
+    params: Params,
+    if_match: IfMatch,
+    caller: Caller,
+    LxdJson(req): LxdJson<InstancePut>,
+) -> ApiResult {
+    update(state, name, params, if_match, caller, move |_| req).await
+}
+
+/// `PATCH /1.0/instances/{name}`: config keys and devices merge; other fields change when sent.
+pub async fn patch_instance(
+    state: State<AppState>,
+    name: Path<String>,
+    params: Params,
+    if_match: IfMatch,
+    caller: Caller,
+    LxdJson(req): LxdJson<serde_json::Value>,
+) -> ApiResult {
+    let patch: InstancePut = crate::api::extract::parse_json(req.to_string().as_bytes())?;
+    update(state, name, params, if_match, caller, move |old| {
+        let mut next = old.clone();
+        next.config.extend(patch.config);
+        next.devices.extend(patch.devices);
+        if req.get("profiles").is_some() {
+            next.profiles = patch.profiles;
+        }
+        if req.get("description").is_some() {
+            next.description = patch.description;
+        }
+        if req.get("ephemeral").is_some() {
+            next.ephemeral = patch.ephemeral;
+        }
+        next
+    })
+    .await
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    params: Params,
+    if_match: IfMatch,
+    caller: Caller,
+    compute: impl FnOnce(&InstancePut) -> InstancePut,
+) -> ApiResult {
+    let project = project_of(&state, &params)?;
+    let inst = load(&state, &project, &name)?;
+    let old = inst.to_api().writable();
+    if_match.check(&old)?;
+    let mut next = compute(&old);
+    if !next.restore.is_empty() {
+        return Err(ApiError::NotImplemented(
+            "Restoring snapshots is not implemented yet".into(),
+        ));
+    }
+    next.config.retain(|_, v| !v.is_empty());
+    // Volatile keys are the daemon's; keep the stored ones whatever the client sent.
+    next.config.retain(|k, _| !k.starts_with("volatile."));
+    next.config.extend(
+        inst.row
+            .config
+            .iter()
+            .filter(|(k, _)| k.starts_with("volatile."))
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    validate(&next)?;
+    let mut row = inst.row.clone();
+    row.config = next.config;
+    row.devices = next.devices;
+    row.profiles = next.profiles;
+    row.description = next.description;
+    row.ephemeral = next.ephemeral;
+    if !next.architecture.is_empty() {
+        row.architecture = next.architecture;
+    }
+    let (new_config, _) = expand(&state, &project, &row)?;
+    if inst.running() {
+        crate::cgroups::update_limits(&inst.row.name, &inst.expanded_config, &new_config)
+            .map_err(|e| ApiError::bad_request(format!("Invalid config: {e}")))?;
+    }
+    let mut spec = OpSpec::task("Updating instance", &project);
+    spec.resources = Some(op_resources(&name, &project));
+    let task_state = state.clone();
+    let requestor = caller.requestor();
+    let op = state.operations.start(spec, move |_| async move {
+        let p = project.clone();
+        task_state
+            .db
+            .write(move |c| lxd_db::instances::update(c, &p, &row))
+            .await
+            .map_err(|e| e.to_string())?;
+        task_state.events.lifecycle(
+            &project,
+            "instance-updated",
+            instance_url(&name, &project, false),
+            &requestor,
+        );
+        Ok(())
+    });
+    Ok(ApiResponse::Async {
+        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
+        url: op.url(),
+    })
+}
