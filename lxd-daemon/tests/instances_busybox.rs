@@ -228,6 +228,19 @@ fn busybox_container_lifecycle_through_the_api() {
         api.call("GET", "/1.0/instances/c1", None).unwrap()["status"],
         "Running"
     );
+    let logs = api.call("GET", "/1.0/instances/c1/logs", None).unwrap();
+    assert!(
+        logs.as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l == "/1.0/instances/c1/logs/lxc.conf"),
+        "{logs}"
+    );
+    let conf = std::fs::read_to_string(dir.join("logs/c1/lxc.conf")).unwrap();
+    assert!(
+        conf.contains("lxc.uts.name = c1") && conf.contains("lxc.idmap = u 0 "),
+        "{conf}"
+    );
     let err = api.call("DELETE", "/1.0/instances/c1", None).unwrap_err();
     assert_eq!(err, "Instance is running");
 
@@ -265,6 +278,108 @@ fn busybox_container_lifecycle_through_the_api() {
         "volume left behind"
     );
     assert!(!dir.join("containers/c1").exists(), "link left behind");
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+}
+
+/// Count this machine's cgroup directories named after a container.
+fn cgroup_dirs_named(name: &str) -> usize {
+    let mut count = 0;
+    let mut stack = vec![std::path::PathBuf::from("/sys/fs/cgroup")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                if entry.file_name().to_string_lossy().ends_with(name) {
+                    count += 1;
+                }
+                stack.push(entry.path());
+            }
+        }
+    }
+    count
+}
+
+#[test]
+fn failed_starts_leave_no_cgroup_mount_or_process() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("lxd");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut daemon = start_daemon(&dir);
+    let api = Api {
+        rt: tokio::runtime::Runtime::new().unwrap(),
+        socket: dir.join("unix.socket"),
+    };
+    api.call(
+        "POST",
+        "/1.0/storage-pools",
+        Some(json!({"name": "default", "driver": "dir"})),
+    )
+    .unwrap();
+    api.call(
+        "PATCH",
+        "/1.0/profiles/default",
+        Some(json!({"devices": {"root": {"type": "disk", "path": "/", "pool": "default"}}})),
+    )
+    .unwrap();
+    // An empty rootfs: init cannot be found, so every start fails after namespaces, mounts and
+    // the cgroup were made.
+    let name = "failstart-7f3a";
+    api.op(
+        "POST",
+        "/1.0/instances",
+        Some(
+            json!({"name": name, "source": {"type": "none"}, "config": {"limits.processes": "50"}}),
+        ),
+    );
+    let mounts_before = std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .count();
+    for _ in 0..100 {
+        let op = api
+            .call(
+                "PUT",
+                &format!("/1.0/instances/{name}/state"),
+                Some(json!({"action": "start"})),
+            )
+            .unwrap();
+        let id = op["id"].as_str().unwrap().to_string();
+        let done = api
+            .call(
+                "GET",
+                &format!("/1.0/operations/{id}/wait?timeout=30"),
+                None,
+            )
+            .unwrap();
+        assert_eq!(done["status"], "Failure", "{done}");
+        assert!(done["err"].as_str().unwrap().contains("init"), "{done}");
+    }
+    assert_eq!(
+        api.call("GET", &format!("/1.0/instances/{name}"), None)
+            .unwrap()["status"],
+        "Stopped"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(cgroup_dirs_named(name), 0, "cgroups left behind");
+    let mounts_after = std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(mounts_before, mounts_after, "mounts left behind");
+    let leftovers: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("cmdline")).ok())
+        .filter(|c| c.contains("forkmonitor") && c.contains(name))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "monitor processes left behind: {leftovers:?}"
+    );
+    api.op("DELETE", &format!("/1.0/instances/{name}"), None);
     daemon.kill().unwrap();
     daemon.wait().unwrap();
 }

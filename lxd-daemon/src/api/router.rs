@@ -7,7 +7,7 @@ use axum::Router;
 use super::error::ApiError;
 use super::extract::MAX_JSON_BODY;
 use crate::handlers::images::{aliases, export, records, upload};
-use crate::handlers::instances::{create, delete, exec, list, state, update};
+use crate::handlers::instances::{create, delete, exec, list, logs, state, update};
 use crate::handlers::{
     events, internal, operations, profiles, projects, resources, root, server, storage_pools,
     warnings,
@@ -43,6 +43,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("patch", "/1.0/instances/{name}"),
     ("delete", "/1.0/instances/{name}"),
     ("post", "/1.0/instances/{name}/exec"),
+    ("get", "/1.0/instances/{name}/console"),
+    ("get", "/1.0/instances/{name}/logs"),
+    ("get", "/1.0/instances/{name}/logs/{file}"),
+    ("delete", "/1.0/instances/{name}/logs/{file}"),
     ("get", "/1.0/instances/{name}/state"),
     ("put", "/1.0/instances/{name}/state"),
     ("get", "/1.0/containers"),
@@ -52,6 +56,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("patch", "/1.0/containers/{name}"),
     ("delete", "/1.0/containers/{name}"),
     ("post", "/1.0/containers/{name}/exec"),
+    ("get", "/1.0/containers/{name}/console"),
+    ("get", "/1.0/containers/{name}/logs"),
+    ("get", "/1.0/containers/{name}/logs/{file}"),
+    ("delete", "/1.0/containers/{name}/logs/{file}"),
     ("get", "/1.0/containers/{name}/state"),
     ("put", "/1.0/containers/{name}/state"),
     ("get", "/1.0/operations"),
@@ -112,6 +120,18 @@ fn instance_routes(base: &str) -> Router<AppState> {
         .route(
             &format!("{base}/{{name}}/exec"),
             axum::routing::post(exec::post_instance_exec),
+        )
+        .route(
+            &format!("{base}/{{name}}/console"),
+            get(logs::get_instance_console),
+        )
+        .route(
+            &format!("{base}/{{name}}/logs"),
+            get(logs::get_instance_logs),
+        )
+        .route(
+            &format!("{base}/{{name}}/logs/{{file}}"),
+            get(logs::get_instance_log).delete(logs::delete_instance_log),
         )
         .route(
             &format!("{base}/{{name}}/state"),

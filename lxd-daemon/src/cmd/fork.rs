@@ -19,12 +19,14 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
 pub fn monitor(spec_path: &Path) -> anyhow::Result<()> {
     let spec: ContainerSpec = read_json(spec_path)?;
     let mut attach = crate::cgroups::create_closure(&spec.name, &spec.config);
-    let status = lxd_runtime::container::monitor::run(&spec, &mut attach, &mut |started| {
+    let result = lxd_runtime::container::monitor::run(&spec, &mut attach, &mut |started| {
         if let Err(e) = started {
             eprintln!("Failed to start container {:?}: {e}", spec.name);
         }
-    })?;
+    });
+    // Whether init ran or never started, nothing of it may stay behind.
     crate::cgroups::remove(&spec.name);
+    let status = result?;
     tracing::info!(instance = %spec.name, status, "Container init exited");
     Ok(())
 }

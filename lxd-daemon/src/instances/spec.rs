@@ -49,6 +49,47 @@ pub fn container_spec(
     }
 }
 
+/// The effective runtime configuration in liblxc's `lxc.conf` syntax, kept beside the logs
+/// (what `lxc info --show-log` and debugging users look at).
+pub fn lxc_conf(spec: &ContainerSpec) -> String {
+    let mut out = vec![
+        format!(
+            "lxc.log.file = {}",
+            spec.state_dir.join("lxc.log").display()
+        ),
+        format!("lxc.console.logfile = {}", spec.console_log().display()),
+        format!("lxc.uts.name = {}", spec.name),
+        format!("lxc.rootfs.path = dir:{}", spec.rootfs.display()),
+        format!("lxc.init.cmd = {}", spec.init.join(" ")),
+        "lxc.mount.auto = proc:rw sys:ro".to_string(),
+        "lxc.pty.max = 1024".to_string(),
+    ];
+    match &spec.idmap {
+        Some(maps) => {
+            for (kind, ranges) in [("u", &maps.uid), ("g", &maps.gid)] {
+                out.extend(
+                    ranges
+                        .iter()
+                        .map(|r| format!("lxc.idmap = {kind} {} {} {}", r.nsid, r.hostid, r.range)),
+                );
+            }
+            out.extend(
+                ["mac_admin", "mac_override", "sys_time", "sys_module"]
+                    .map(|c| format!("lxc.cap.drop = {c}")),
+            );
+        }
+        None => out.push("# privileged: no user namespace".to_string()),
+    }
+    out.extend(spec.env.iter().map(|e| format!("lxc.environment = {e}")));
+    out.extend(
+        spec.config
+            .iter()
+            .filter(|(k, _)| k.starts_with("limits."))
+            .map(|(k, v)| format!("# {k} = {v}")),
+    );
+    out.join("\n") + "\n"
+}
+
 /// The exec environment LXD gives a command: PATH, LANG, HOME/USER for root, the instance's
 /// `environment.*`, then the request's own values.
 pub fn exec_env(

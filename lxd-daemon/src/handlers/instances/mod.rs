@@ -5,6 +5,7 @@ pub mod delete;
 pub mod exec;
 pub mod filter;
 pub mod list;
+pub mod logs;
 pub mod state;
 pub mod store;
 pub mod update;

@@ -46,6 +46,11 @@ pub async fn start(state: &AppState, inst: &Loaded) -> Result<(), String> {
         idmap,
     );
     spec.state_dir = crate::runtime::state_dir(&state.paths, &storage_name);
+    let _ = std::fs::create_dir_all(&spec.state_dir);
+    let _ = std::fs::write(
+        spec.state_dir.join("lxc.conf"),
+        crate::instances::spec::lxc_conf(&spec),
+    );
     crate::runtime::lifecycle::start(&state.paths, &spec)
         .await
         .map_err(|e| e.to_string())?;
