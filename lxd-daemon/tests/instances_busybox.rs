@@ -228,6 +228,39 @@ fn busybox_container_lifecycle_through_the_api() {
         api.call("GET", "/1.0/instances/c1", None).unwrap()["status"],
         "Running"
     );
+    // Snapshot, change, restore: the content comes back (a running instance is stopped and
+    // started around the restore).
+    let write = |text: &str| {
+        let cmd = json!({"command": ["sh", "-c", format!("echo {text} > /root/f")], "wait-for-websocket": false});
+        api.op("POST", "/1.0/instances/c1/exec", Some(cmd));
+    };
+    write("one");
+    api.op(
+        "POST",
+        "/1.0/instances/c1/snapshots",
+        Some(json!({"name": "s1"})),
+    );
+    write("two");
+    api.op("PUT", "/1.0/instances/c1", Some(json!({"restore": "s1"})));
+    let read =
+        json!({"command": ["cat", "/root/f"], "record-output": true, "wait-for-websocket": false});
+    let done = api.op("POST", "/1.0/instances/c1/exec", Some(read));
+    let out = dir
+        .join("logs/c1")
+        .join(format!("exec_{}.stdout", done["id"].as_str().unwrap()));
+    assert_eq!(
+        std::fs::read_to_string(out).unwrap(),
+        "one\n",
+        "restore did not bring the snapshot back"
+    );
+    assert_eq!(
+        api.call("GET", "/1.0/instances/c1/snapshots", None)
+            .unwrap(),
+        json!(["/1.0/instances/c1/snapshots/s1"])
+    );
+    let pid = api.call("GET", "/1.0/instances/c1/state", None).unwrap()["pid"]
+        .as_i64()
+        .unwrap();
     let logs = api.call("GET", "/1.0/instances/c1/logs", None).unwrap();
     assert!(
         logs.as_array()

@@ -7,7 +7,7 @@ use axum::Router;
 use super::error::ApiError;
 use super::extract::MAX_JSON_BODY;
 use crate::handlers::images::{aliases, export, records, upload};
-use crate::handlers::instances::{create, delete, exec, list, logs, state, update};
+use crate::handlers::instances::{create, delete, exec, list, logs, snapshots, state, update};
 use crate::handlers::{
     events, internal, operations, profiles, projects, resources, root, server, storage_pools,
     warnings,
@@ -44,6 +44,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("delete", "/1.0/instances/{name}"),
     ("post", "/1.0/instances/{name}/exec"),
     ("get", "/1.0/instances/{name}/console"),
+    ("get", "/1.0/instances/{name}/snapshots"),
+    ("post", "/1.0/instances/{name}/snapshots"),
+    ("get", "/1.0/instances/{name}/snapshots/{snap}"),
+    ("delete", "/1.0/instances/{name}/snapshots/{snap}"),
     ("get", "/1.0/instances/{name}/logs"),
     ("get", "/1.0/instances/{name}/logs/{file}"),
     ("delete", "/1.0/instances/{name}/logs/{file}"),
@@ -57,6 +61,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("delete", "/1.0/containers/{name}"),
     ("post", "/1.0/containers/{name}/exec"),
     ("get", "/1.0/containers/{name}/console"),
+    ("get", "/1.0/containers/{name}/snapshots"),
+    ("post", "/1.0/containers/{name}/snapshots"),
+    ("get", "/1.0/containers/{name}/snapshots/{snap}"),
+    ("delete", "/1.0/containers/{name}/snapshots/{snap}"),
     ("get", "/1.0/containers/{name}/logs"),
     ("get", "/1.0/containers/{name}/logs/{file}"),
     ("delete", "/1.0/containers/{name}/logs/{file}"),
@@ -124,6 +132,14 @@ fn instance_routes(base: &str) -> Router<AppState> {
         .route(
             &format!("{base}/{{name}}/console"),
             get(logs::get_instance_console),
+        )
+        .route(
+            &format!("{base}/{{name}}/snapshots"),
+            get(snapshots::get_snapshots).post(snapshots::post_snapshots),
+        )
+        .route(
+            &format!("{base}/{{name}}/snapshots/{{snap}}"),
+            get(snapshots::get_snapshot).delete(snapshots::delete_snapshot),
         )
         .route(
             &format!("{base}/{{name}}/logs"),

@@ -13,6 +13,13 @@ use crate::state::AppState;
 
 /// Remove a stopped instance entirely.
 pub async fn remove(state: &AppState, inst: &Loaded) -> Result<(), String> {
+    let snaps = state
+        .db
+        .read(|c| lxd_db::instances::snapshots::names(c, &inst.project, &inst.row.name))
+        .map_err(|e| e.to_string())?;
+    for snap in snaps {
+        super::snapshots::remove_snapshot(state, inst, &snap).await?;
+    }
     if let Some(pool_name) = inst.root_pool() {
         if let Ok(pool) = state.db.read(|c| lxd_db::pools::get(c, &pool_name)) {
             let (paths, name) = (state.paths.clone(), inst.runtime_name());

@@ -6,6 +6,7 @@ pub mod exec;
 pub mod filter;
 pub mod list;
 pub mod logs;
+pub mod snapshots;
 pub mod state;
 pub mod store;
 pub mod update;

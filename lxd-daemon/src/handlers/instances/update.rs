@@ -25,6 +25,46 @@ fn validate(put: &InstancePut) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// `PUT` with `restore`: an operation ("Restoring snapshot"); a running instance is stopped
+/// first and started again afterwards, as LXD does.
+async fn restore_snapshot(
+    state: &AppState,
+    inst: super::store::Loaded,
+    snap: String,
+    caller: Caller,
+) -> ApiResult {
+    // Clients send `snap0` or `c1/snap0`.
+    let snap = snap.rsplit('/').next().unwrap_or_default().to_string();
+    let (p, n) = (inst.project.clone(), inst.row.name.clone());
+    state
+        .db
+        .read(|c| lxd_db::instances::snapshots::get(c, &p, &n, &snap))
+        .map_err(|_| {
+            ApiError::not_found(format!("Snapshot {:?} not found", format!("{n}/{snap}")))
+        })?;
+    let mut spec = OpSpec::task("Restoring snapshot", &inst.project);
+    spec.resources = Some(op_resources(&inst.row.name, &inst.project));
+    let task_state = state.clone();
+    let _ = caller;
+    let op = state.operations.start(spec, move |_| async move {
+        let was_running = inst.running();
+        if was_running {
+            super::state::stop(&task_state, &inst, true, 0).await?;
+        }
+        super::snapshots::restore(&task_state, &inst, &snap).await?;
+        if was_running {
+            let reloaded =
+                load(&task_state, &inst.project, &inst.row.name).map_err(|e| e.to_string())?;
+            super::state::start(&task_state, &reloaded).await?;
+        }
+        Ok(())
+    });
+    Ok(ApiResponse::Async {
+        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
+        url: op.url(),
+    })
+}
+
 /// `PUT /1.0/instances/{name}`
 pub async fn put_instance(
     state: State<AppState>,
@@ -79,9 +119,7 @@ async fn update(
     if_match.check(&old)?;
     let mut next = compute(&old);
     if !next.restore.is_empty() {
-        return Err(ApiError::NotImplemented(
-            "Restoring snapshots is not implemented yet".into(),
-        ));
+        return restore_snapshot(&state, inst, next.restore, caller).await;
     }
     next.config.retain(|_, v| !v.is_empty());
     // Volatile keys are the daemon's; keep the stored ones whatever the client sent.

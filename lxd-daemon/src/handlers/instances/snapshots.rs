@@ -1,0 +1,284 @@
+//! `/1.0/instances/{name}/snapshots`: list, create (`snapshots.pattern`, default `snap%d`),
+//! show and delete snapshots, and restore one into its instance; storage drivers do the copies
+//! (btrfs read-only subvolume snapshots, dir full copies).
+
+use axum::extract::{Path, State};
+use lxd_api::instance::{InstanceSnapshot, InstanceSnapshotsPost};
+use lxd_db::instances::snapshots::{self, SnapshotRow};
+use lxd_storage::VolumeType;
+
+use super::store::{expand, load, project_of, Loaded};
+use super::{instance_url, op_resources};
+use crate::api::caller::Caller;
+use crate::api::extract::{LxdJson, Params};
+use crate::api::{ApiError, ApiResponse, ApiResult};
+use crate::operations::OpSpec;
+use crate::state::AppState;
+
+fn snapshot_url(instance: &str, snap: &str) -> String {
+    format!("/1.0/instances/{instance}/snapshots/{snap}")
+}
+
+fn to_api(state: &AppState, project: &str, row: SnapshotRow) -> InstanceSnapshot {
+    let shadow = lxd_db::instances::InstanceRow {
+        config: row.config.clone(),
+        devices: row.devices.clone(),
+        profiles: row.profiles.clone(),
+        ..Default::default()
+    };
+    let (expanded_config, expanded_devices) = expand(state, project, &shadow).unwrap_or_default();
+    InstanceSnapshot {
+        expires_at: row.expires_at,
+        architecture: row.architecture,
+        config: row.config,
+        created_at: row.created_at,
+        devices: row.devices,
+        ephemeral: row.ephemeral,
+        expanded_config,
+        expanded_devices,
+        last_used_at: lxd_api::image::ZERO_TIME.to_string(),
+        name: row.name,
+        profiles: row.profiles,
+        stateful: row.stateful,
+        size: -1,
+    }
+}
+
+/// The storage pool and driver of an instance's root volume.
+fn storage(
+    state: &AppState,
+    inst: &Loaded,
+) -> Result<(lxd_storage::Pool, Box<dyn lxd_storage::StorageDriver>), String> {
+    let pool_name = inst
+        .root_pool()
+        .ok_or("Failed getting root disk: No root device could be found")?;
+    let row = state
+        .db
+        .read(|c| lxd_db::pools::get(c, &pool_name))
+        .map_err(|e| e.to_string())?;
+    crate::instances::rootfs::pool(&state.paths, &row).map_err(|e| e.to_string())
+}
+
+/// The next free name from `snapshots.pattern` (`snap%d`).
+fn next_name(pattern: &str, existing: &[String]) -> String {
+    if !pattern.contains("%d") {
+        return pattern.to_string();
+    }
+    (0..)
+        .map(|i| pattern.replace("%d", &i.to_string()))
+        .find(|n| !existing.contains(n))
+        .unwrap_or_default()
+}
+
+/// `GET /1.0/instances/{name}/snapshots`
+pub async fn get_snapshots(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    params: Params,
+) -> ApiResult {
+    let project = project_of(&state, &params)?;
+    load(&state, &project, &name)?;
+    if params.recursion() == 0 {
+        let names = state.db.read(|c| snapshots::names(c, &project, &name))?;
+        return Ok(ApiResponse::sync(
+            names
+                .iter()
+                .map(|s| snapshot_url(&name, s))
+                .collect::<Vec<_>>(),
+        ));
+    }
+    let rows = state.db.read(|c| snapshots::list(c, &project, &name))?;
+    Ok(ApiResponse::sync(
+        rows.into_iter()
+            .map(|r| to_api(&state, &project, r))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// `GET /1.0/instances/{name}/snapshots/{snap}`
+pub async fn get_snapshot(
+    State(state): State<AppState>,
+    Path((name, snap)): Path<(String, String)>,
+    params: Params,
+) -> ApiResult {
+    let project = project_of(&state, &params)?;
+    let row = state
+        .db
+        .read(|c| snapshots::get(c, &project, &name, &snap))
+        .map_err(|_| ApiError::not_found("Snapshot not found"))?;
+    Ok(ApiResponse::sync(to_api(&state, &project, row)))
+}
+
+/// `POST /1.0/instances/{name}/snapshots`
+pub async fn post_snapshots(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    params: Params,
+    caller: Caller,
+    LxdJson(req): LxdJson<InstanceSnapshotsPost>,
+) -> ApiResult {
+    let project = project_of(&state, &params)?;
+    let inst = load(&state, &project, &name)?;
+    if req.stateful {
+        return Err(ApiError::bad_request(
+            "Stateful snapshots are not supported by this server",
+        ));
+    }
+    let existing = state.db.read(|c| snapshots::names(c, &project, &name))?;
+    let pattern = inst
+        .expanded_config
+        .get("snapshots.pattern")
+        .cloned()
+        .unwrap_or_else(|| "snap%d".into());
+    let snap = if req.name.is_empty() {
+        next_name(&pattern, &existing)
+    } else {
+        req.name.clone()
+    };
+    if snap.contains('/') || snap.contains(' ') {
+        return Err(ApiError::bad_request(
+            "Invalid instance snapshot name: Cannot contain space or / characters",
+        ));
+    }
+    if existing.contains(&snap) {
+        return Err(ApiError::Conflict(format!(
+            "Snapshot {snap:?} already exists"
+        )));
+    }
+    let mut spec = OpSpec::task("Snapshotting instance", &project);
+    spec.resources = Some(op_resources(&name, &project));
+    let task_state = state.clone();
+    let requestor = caller.requestor();
+    let op = state.operations.start(spec, move |_| async move {
+        let (pool, driver) = storage(&task_state, &inst)?;
+        let (vol, s) = (inst.runtime_name(), snap.clone());
+        tokio::task::spawn_blocking(move || {
+            driver.create_snapshot(&pool, VolumeType::Container, &vol, &s)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        let row = SnapshotRow {
+            name: snap.clone(),
+            created_at: crate::time::now_rfc3339(),
+            expires_at: req
+                .expires_at
+                .clone()
+                .unwrap_or_else(|| lxd_api::image::ZERO_TIME.to_string()),
+            stateful: false,
+            description: String::new(),
+            architecture: inst.row.architecture.clone(),
+            ephemeral: inst.row.ephemeral,
+            config: inst.row.config.clone(),
+            devices: inst.row.devices.clone(),
+            profiles: inst.row.profiles.clone(),
+        };
+        let (p, n) = (project.clone(), name.clone());
+        task_state
+            .db
+            .write(move |c| snapshots::create(c, &p, &n, &row))
+            .await
+            .map_err(|e| e.to_string())?;
+        task_state.events.lifecycle(
+            &project,
+            "instance-snapshot-created",
+            snapshot_url(&name, &snap),
+            &requestor,
+        );
+        Ok(())
+    });
+    Ok(ApiResponse::Async {
+        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
+        url: op.url(),
+    })
+}
+
+/// Delete a snapshot's volume and record.
+pub async fn remove_snapshot(state: &AppState, inst: &Loaded, snap: &str) -> Result<(), String> {
+    let (pool, driver) = storage(state, inst)?;
+    let (vol, s) = (inst.runtime_name(), snap.to_string());
+    tokio::task::spawn_blocking(move || {
+        driver.delete_snapshot(&pool, VolumeType::Container, &vol, &s)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())?;
+    let (p, n, s) = (
+        inst.project.clone(),
+        inst.row.name.clone(),
+        snap.to_string(),
+    );
+    state
+        .db
+        .write(move |c| snapshots::delete(c, &p, &n, &s))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// `DELETE /1.0/instances/{name}/snapshots/{snap}`
+pub async fn delete_snapshot(
+    State(state): State<AppState>,
+    Path((name, snap)): Path<(String, String)>,
+    params: Params,
+    caller: Caller,
+) -> ApiResult {
+    let project = project_of(&state, &params)?;
+    let inst = load(&state, &project, &name)?;
+    state
+        .db
+        .read(|c| snapshots::get(c, &project, &name, &snap))
+        .map_err(|_| ApiError::not_found("Snapshot not found"))?;
+    let mut spec = OpSpec::task("Deleting snapshot", &project);
+    spec.resources = Some(op_resources(&name, &project));
+    let task_state = state.clone();
+    let requestor = caller.requestor();
+    let op = state.operations.start(spec, move |_| async move {
+        remove_snapshot(&task_state, &inst, &snap).await?;
+        task_state.events.lifecycle(
+            &project,
+            "instance-snapshot-deleted",
+            snapshot_url(&name, &snap),
+            &requestor,
+        );
+        Ok(())
+    });
+    Ok(ApiResponse::Async {
+        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
+        url: op.url(),
+    })
+}
+
+/// Restore `snap` into the (stopped) instance: its volume content and its config.
+pub async fn restore(state: &AppState, inst: &Loaded, snap: &str) -> Result<(), String> {
+    let row = state
+        .db
+        .read(|c| snapshots::get(c, &inst.project, &inst.row.name, snap))
+        .map_err(|_| format!("Snapshot {snap:?} not found"))?;
+    let (pool, driver) = storage(state, inst)?;
+    let (vol, s) = (inst.runtime_name(), snap.to_string());
+    tokio::task::spawn_blocking(move || {
+        driver.restore_snapshot(&pool, VolumeType::Container, &vol, &s)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())?;
+    let mut restored = inst.row.clone();
+    restored.config = row.config;
+    restored.devices = row.devices;
+    restored.profiles = row.profiles;
+    restored.architecture = row.architecture;
+    let p = inst.project.clone();
+    state
+        .db
+        .write(move |c| lxd_db::instances::update(c, &p, &restored))
+        .await
+        .map_err(|e| e.to_string())?;
+    let url = instance_url(&inst.row.name, &inst.project, false);
+    state.events.lifecycle(
+        &inst.project,
+        "instance-restored",
+        url,
+        &crate::events::Requestor::default(),
+    );
+    Ok(())
+}
