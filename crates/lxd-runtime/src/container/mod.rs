@@ -3,6 +3,7 @@
 
 mod child;
 pub mod exec;
+pub mod files;
 pub mod monitor;
 pub mod mounts;
 pub mod spec;
