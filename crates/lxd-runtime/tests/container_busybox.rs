@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use lxd_runtime::container::exec::{self, ExecSpec};
+use lxd_runtime::container::files::{self, FileJob, FileKind, FileOp, FileRequest, FileTarget};
 use lxd_runtime::container::monitor;
 use lxd_runtime::container::{ContainerSpec, IdMaps, IdRange, MonitorState};
 use nix::unistd::{ForkResult, Pid};
@@ -167,6 +168,8 @@ fn main() {
         "no file was chowned on disk",
     );
 
+    files_in_running(&spec, init);
+
     nix::sys::signal::kill(Pid::from_raw(init), nix::sys::signal::Signal::SIGKILL).unwrap();
     let status = nix::sys::wait::waitpid(monitor_pid, None).unwrap();
     check(
@@ -180,6 +183,77 @@ fn main() {
     );
     drop(guard);
     println!("1 passed, 0 failed");
+}
+
+/// One files request in the running container; returns the result and the output bytes.
+fn file_op(init: i32, path: &str, op: FileOp, input: &[u8]) -> (files::FileResponse, String) {
+    use std::io::{Read, Seek, Write};
+    let (mut input_file, mut output) =
+        (tempfile::tempfile().unwrap(), tempfile::tempfile().unwrap());
+    input_file.write_all(input).unwrap();
+    input_file.rewind().unwrap();
+    let job = FileJob {
+        target: FileTarget::Running { init_pid: init },
+        request: FileRequest {
+            path: path.into(),
+            op,
+        },
+    };
+    let result = files::run(&job, input_file.as_fd(), output.as_fd());
+    let result = result.unwrap_or_else(|e| panic!("FAILED: files {path}: {e}"));
+    output.rewind().unwrap();
+    let mut text = String::new();
+    output.read_to_string(&mut text).unwrap();
+    (result, text)
+}
+
+/// The files executor joins the running container: owner, mode and content as the container
+/// sees them, container ids on disk (idmapped root), and `/` is the container's root.
+fn files_in_running(spec: &ContainerSpec, init: i32) {
+    let put = |kind, uid| {
+        FileOp::Put(files::PutSpec {
+            uid,
+            gid: uid,
+            mode: Some(0o600),
+            kind,
+            append: false,
+        })
+    };
+    file_op(init, "/root/hello", put(FileKind::File, Some(1000)), b"hi");
+    let (code, out) = exec_in(
+        init,
+        &[
+            "sh",
+            "-c",
+            "stat -c '%u %g %a' /root/hello; cat /root/hello",
+        ],
+    );
+    check(
+        code == 0 && out == "1000 1000 600\nhi",
+        &format!("file written into the running container: {out:?}"),
+    );
+    let on_disk = std::fs::metadata(spec.rootfs.join("root/hello")).unwrap();
+    check(
+        std::os::unix::fs::MetadataExt::uid(&on_disk) == 1000,
+        "container ids on disk",
+    );
+    let (found, out) = file_op(init, "/etc/passwd", FileOp::Get, b"");
+    check(
+        found.kind == FileKind::File && found.uid == 0 && out.starts_with("root:x:0:0"),
+        "file read from the running container as the container sees it",
+    );
+    file_op(init, "/tmp/up", put(FileKind::Symlink, None), b"/");
+    let unique = format!("lxd-files-running-{}", std::process::id());
+    file_op(
+        init,
+        &format!("/tmp/up/{unique}"),
+        put(FileKind::File, None),
+        b"x",
+    );
+    check(
+        spec.rootfs.join(&unique).exists() && !Path::new("/").join(&unique).exists(),
+        "a symlink to / resolves to the container's root",
+    );
 }
 
 /// Kills init and the monitor if the test panics midway.
