@@ -155,6 +155,37 @@ fn dirs_links_and_delete(root: &Path) {
         r.unwrap().kind == link && out == b"hello",
         "get returns a link's target",
     );
+    let (r, _) = call(
+        root,
+        "/root/l",
+        put(FileKind::File, None, None, false),
+        b"via",
+    );
+    check(
+        r.is_ok() && std::fs::read(root.join("root/hello")).unwrap() == b"via",
+        "writing a file follows a final link inside the root, as LXD",
+    );
+    nix::unistd::mkfifo(
+        &root.join("root/fifo"),
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )
+    .unwrap();
+    let (r, _) = call(root, "/root/fifo", FileOp::Get, b"");
+    check(
+        matches!(r, Err(FileError::Io { .. })),
+        "a FIFO is not read (no hang)",
+    );
+    let (r, _) = call(
+        root,
+        "/root/fifo",
+        put(FileKind::File, None, None, false),
+        b"x",
+    );
+    check(
+        matches!(r, Err(FileError::Io { .. })),
+        "a FIFO is not written (no hang)",
+    );
+    std::fs::remove_file(root.join("root/fifo")).unwrap();
     let (r, _) = call(root, "/root", FileOp::Get, b"");
     let mut names = r.unwrap().entries;
     names.sort();

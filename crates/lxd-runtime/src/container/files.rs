@@ -210,14 +210,17 @@ fn enter(target: &FileTarget) -> Result<(), FileError> {
                 ("mnt", CloneFlags::CLONE_NEWNS),
             ] {
                 let ns = format!("/proc/{init_pid}/ns/{name}");
-                let same = std::fs::read_link(&ns).ok()
-                    == std::fs::read_link(format!("/proc/self/ns/{name}")).ok();
-                if !same {
+                let theirs = std::fs::read_link(&ns)
+                    .map_err(|e| FileError::Enter(format!("read {ns}: {e}")))?;
+                if std::fs::read_link(format!("/proc/self/ns/{name}")).ok() != Some(theirs) {
                     let file =
                         File::open(&ns).map_err(|e| FileError::Enter(format!("open {ns}: {e}")))?;
                     joins.push((ns, file, flag));
                 }
             }
+            // Container processes cannot see this one (its pid namespace is the host's),
+            // and it must not be ptraced or dumped once it belongs to the container's root.
+            nix::sys::prctl::set_dumpable(false).map_err(fail("set not dumpable".into()))?;
             for (ns, file, flag) in &joins {
                 setns(file, *flag).map_err(fail(format!("join {ns}")))?;
             }

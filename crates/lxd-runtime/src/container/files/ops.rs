@@ -14,6 +14,11 @@ use nix::errno::Errno;
 
 use super::{FileError, FileKind, FileOp, FileResponse, PutSpec};
 
+/// Opening flags for content: a FIFO or device met by mistake must not hang the helper or
+/// become its controlling terminal (regular files are unaffected). Writes follow a final
+/// symlink as LXD's do (inside the container's root); reads are of regular files only.
+const NOT_BLOCKING: i32 = nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY;
+
 pub(super) fn io<'a>(
     action: &'static str,
     path: &'a Path,
@@ -61,7 +66,7 @@ pub(super) fn execute(
                 _ => {
                     let mut file = OpenOptions::new()
                         .read(true)
-                        .custom_flags(nix::libc::O_NOFOLLOW)
+                        .custom_flags(NOT_BLOCKING | nix::libc::O_NOFOLLOW)
                         .open(path)
                         .map_err(io("open", path))?;
                     if !file.metadata().map_err(io("read", path))?.is_file() {
@@ -102,13 +107,17 @@ fn set_owner_mode(path: &Path, put: &PutSpec, mode: u32) -> Result<(), FileError
 fn put_file(path: &Path, put: &PutSpec, mut input: File) -> Result<(), FileError> {
     let existed = std::fs::symlink_metadata(path).is_ok();
     let mut options = OpenOptions::new();
-    options.write(true).mode(0o600);
+    options.write(true).mode(0o600).custom_flags(NOT_BLOCKING);
     if put.append {
         options.append(true);
     } else {
         options.create(true).truncate(true);
     }
     let mut file = options.open(path).map_err(io("open", path))?;
+    // Never write into a device or FIFO, even one the container's root may have put there.
+    if !file.metadata().map_err(io("write", path))?.is_file() {
+        return Err(invalid("write the non-regular file", path));
+    }
     if !existed {
         set_owner_mode(path, put, put.mode.unwrap_or(0o644))?;
     }
