@@ -157,6 +157,22 @@ async fn wait_with_progress(ctx: &Ctx, client: &lxd_client::Client, id: &str) ->
     res.map(|_| ()).map_err(Into::into)
 }
 
+/// lxc's `op.AddHandler` refreshes the operation after connecting to the events websocket:
+/// one that already failed by then returns its error there, before the caller's "Try `lxc
+/// info --show-log`" wrapping. A few short polls stand in for that delay.
+pub async fn failed_already(client: &lxd_client::Client, id: &str) -> Result<()> {
+    for _ in 0..3 {
+        match client.get_operation(id).await {
+            Ok(op) if op.status_code == 400 || op.status_code == 401 => bail!("{}", op.err),
+            Ok(op) if op.status_code == 103 || op.status_code == 105 => {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            _ => return Ok(()),
+        }
+    }
+    Ok(())
+}
+
 impl Action {
     fn api_action(&self) -> &'static str {
         if self.verb == "pause" {
@@ -266,6 +282,7 @@ impl Action {
         }
         let put = lxd_client::instances::state_put(action, self.timeout, self.force, state);
         let op = client.update_instance_state(&name, &put).await?;
+        failed_already(&client, &op.id).await?;
         if let Err(e) = wait_with_progress(ctx, &client, &op.id).await {
             bail!("{e}\nTry `lxc info --show-log {raw}` for more info");
         }

@@ -323,6 +323,7 @@ impl LaunchCmd {
         }
         let put = lxd_client::instances::state_put("start", -1, false, false);
         let op = client.update_instance_state(&name, &put).await?;
+        crate::cmd_action::failed_already(&client, &op.id).await?;
         let mut progress = ProgressRenderer::new("", ctx.flags.quiet);
         let res = client
             .wait_operation_with_progress(&op.id, |t| progress.update(t))

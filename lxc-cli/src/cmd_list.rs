@@ -147,6 +147,35 @@ const SORTED: &[&str] = &[
     "snapshots.*.expanded_devices.*",
 ];
 
+/// yaml.v2 writes a nil Go map as `{}`: the map fields of an `InstanceFull` that JSON has as
+/// `null` become empty objects.
+fn nil_maps_as_empty(inst: &mut Value) {
+    let empty = |v: &mut Value| {
+        if v.is_null() {
+            *v = Value::Object(serde_json::Map::new());
+        }
+    };
+    for k in ["config", "devices"] {
+        if let Some(v) = inst.get_mut(k) {
+            empty(v);
+        }
+    }
+    if let Some(state) = inst.get_mut("state").filter(|s| s.is_object()) {
+        for k in ["disk", "network"] {
+            if let Some(v) = state.get_mut(k) {
+                empty(v);
+            }
+        }
+    }
+    for snap in inst["snapshots"].as_array_mut().into_iter().flatten() {
+        for k in ["config", "devices"] {
+            if let Some(v) = snap.get_mut(k) {
+                empty(v);
+            }
+        }
+    }
+}
+
 /// Time fields written plain by yaml.v2.
 pub const TIME_KEYS: &[&str] = &["created_at", "last_used_at", "expires_at"];
 
@@ -269,6 +298,9 @@ impl ListCmd {
         match self.format.as_str() {
             "yaml" => {
                 crate::yaml::sort_maps_at(&mut raw, SORTED);
+                for inst in raw.as_array_mut().into_iter().flatten() {
+                    nil_maps_as_empty(inst);
+                }
                 if raw.as_array().is_some_and(Vec::is_empty) {
                     println!("[]");
                 } else {

@@ -39,11 +39,36 @@ fn pad_center(s: &str, w: usize) -> String {
     format!("{}{s}{}", " ".repeat(left), " ".repeat(gap - left))
 }
 
+/// tablewriter's `Title`: `_` and (outside numbers) `.` become spaces, then upper case.
+fn title(name: &str) -> String {
+    let rs: Vec<char> = name.chars().collect();
+    let num_or_space = |c: char| c.is_ascii_digit() || c == ' ';
+    let mapped: String = rs
+        .iter()
+        .enumerate()
+        .map(|(i, &r)| match r {
+            '_' => ' ',
+            '.' if (i != 0 && !num_or_space(rs[i - 1]))
+                || (i != rs.len() - 1 && !num_or_space(rs[i + 1])) =>
+            {
+                ' '
+            }
+            c => c,
+        })
+        .collect();
+    let trimmed = mapped.trim();
+    if trimmed.is_empty() && !name.is_empty() {
+        return " ".into();
+    }
+    trimmed.to_uppercase()
+}
+
 /// Draws a table. `bordered` is lxc's `table` format (grid with row lines); otherwise the
 /// `compact` format (no borders or separators).
 pub fn table(header: &[&str], rows: &[Vec<String>], bordered: bool) -> String {
     let cols = header.len();
-    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
+    let titles: Vec<String> = header.iter().map(|h| title(h)).collect();
+    let mut widths: Vec<usize> = titles.iter().map(|h| width(h)).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate().take(cols) {
             for line in cell.split('\n') {
@@ -82,7 +107,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>], bordered: bool) -> String {
         out.push('\n');
     };
     out.push_str(&sep_line);
-    let head = header
+    let head = titles
         .iter()
         .zip(&widths)
         .map(|(h, w)| pad_center(h, *w))
@@ -203,6 +228,13 @@ mod tests {
             table(&["NAME", "DESCRIPTION", "USED BY"], &rows, false),
             want
         );
+    }
+
+    #[test]
+    fn title_dotted_key_becomes_spaced_upper_case() {
+        assert_eq!(title("root.size"), "ROOT SIZE");
+        assert_eq!(title("v1.5"), "V1.5");
+        assert_eq!(title("1.5"), "1.5");
     }
 
     #[test]

@@ -30,7 +30,13 @@ play() { # play <side> <binary>  (in its own working directory, for exports)
 normalize() {
   perl -0777 -pe 's/\r(Exporting the image|Transferring image|Refreshing the image): [^\r\n]*//g; s/\r +(?=\r)//g;
     s/"uploaded_at":"[^"]*"/"uploaded_at":"X"/g; s/^(\s*-?\s*uploaded_at:) .*/$1 X/mg; s/^(    Uploaded:) .*/$1 X/mg;
-    s/^(Properties:\n)((?:    .*\n)*)/$1 . join("", sort split(m{(?<=\n)}, $2))/me' "$1"
+    s/^(Properties:\n)((?:    .*\n)*)/$1 . join("", sort split(m{(?<=\n)}, $2))/me;
+    s/^[^\n]*\r//mg; s/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/UUID/g;
+    s{\d{4}/\d\d/\d\d \d\d:\d\d}{DATE}g; s/\d{4}-\d\d-\d\dT[\d:.]+Z/TIME/g;
+    s/^((?:PID|  Processes|    CPU usage \(in seconds\)|    Memory \((?:current|peak)\)|    Swap \((?:current|peak)\)):) .*/$1 X/mg;
+    s/"(pid|processes|usage|usage_peak|swap_usage|swap_usage_peak)":\d+/"$1":0/g;
+    s/^(\s*(?:pid|processes|usage|usage_peak|swap_usage|swap_usage_peak):) \d+/$1 0/mg;
+    s/^(lxc \S+ )\d+\.\d+ .*/$1LOG/mg' "$1"
 }
 # A busybox image, unified and split (metadata tarball + squashfs), with fixed dates so both
 # clients import the same fingerprints.
@@ -43,6 +49,21 @@ mkimages() {
   mksquashfs "$d/rootfs" "$W/bb.squashfs" -noappend -all-root -quiet >/dev/null 2>&1
 }
 mkimages
+# A bootable busybox image for instances (applet links, an inittab that keeps init busy).
+mkinstimage() {
+  local d=$W/inst; mkdir -p "$d/rootfs"/{bin,sbin,etc,dev,proc,sys,tmp,root,run}
+  cp /bin/busybox "$d/rootfs/bin/busybox"
+  for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$d/rootfs/bin/$a"; done
+  ln -sf ../bin/busybox "$d/rootfs/sbin/init"
+  printf '::sysinit:/bin/mount -a\n::respawn:/bin/sleep 1000000\n' >"$d/rootfs/etc/inittab"
+  echo "root:x:0:0:root:/root:/bin/sh" >"$d/rootfs/etc/passwd"; echo "root:x:0:" >"$d/rootfs/etc/group"
+  touch "$d/rootfs/etc/fstab"
+  printf 'architecture: x86_64\ncreation_date: 1700000000\nproperties:\n  description: BusyBox instance image\n  os: BusyBox\n' >"$d/metadata.yaml"
+  tar -C "$d" --mtime=@1700000000 --owner=0 --group=0 -czf "$W/inst.tar.gz" metadata.yaml rootfs
+}
+mkinstimage
+printf 'line1\nline2\n' >"$W/stdin.txt"
+printf 'config:\n  user.e: "1"\ndescription: edited\ndevices: {}\nprofiles:\n- default\n' >"$W/inst-edit.yaml"
 FP6=$(sha256sum "$W/bb.tar.gz" | cut -c1-6)
 printf 'config:\n  user.a: "1"\ndescription: edited\ndevices: {}\n' >"$W/edit.yaml"
 # yaml.v2 error texts: syntax (with and without a line), one and several type errors.
@@ -221,6 +242,132 @@ run - image alias rm --help
 run - image import
 run - image info
 run - image alias create x
+# Instances: init/launch, state changes, list (columns, filters, formats), info, exec,
+# config and devices, profiles on instances, rename, delete. Everything created is deleted.
+run - image import "$W/inst.tar.gz" --alias cmp-inst -q
+run - init cmp-inst cmp-c1
+run - launch cmp-inst cmp-c2
+run - launch cmp-inst cmp-c2
+run - launch nosuchimage cmp-c9
+run - init cmp-inst cmp-c3 -c user.a=1 -e -p default -s default -d root,size=1GB
+run - init cmp-inst cmp-c4 --no-profiles
+run - init cmp-inst cmp-c5 -d nosuch,a=b
+run - init cmp-inst cmp-c5 -c bad
+run - list
+run - list --fast
+run - list -c nsaPbcldfFe
+run - list -c ns,user.a:UA,volatile.base_image:BI:6,devices:root.size
+run - list -c L
+run - list -c x
+run - list -c ,n
+run - list -c foo.bar
+run - list --fast -c n
+run - list -f csv
+run - list -f compact
+run - list -f json -c n
+run - list -f yaml -c n
+run - list -f json
+run - list -f yaml
+run - list -f bogus
+run - list cmp-c
+run - list cmp-c1
+run - list status=running
+run - list status=running,stopped
+run - list type=container
+run - list u.a=1
+run - list ^cmp-c[23]$
+run - start cmp-c1
+run - start cmp-c1
+run - pause cmp-c1
+run - list cmp-c1 -c ns
+run - start cmp-c1
+run - restart cmp-c1 --force
+run - stop cmp-c1 --timeout 1 --force
+run - start cmp-c1
+run - stop cmp-c1 cmp-c2 --force
+run - start cmp-c2
+run - stop nosuch
+run - start
+run - info cmp-c2
+run - info cmp-c1
+run - info nosuch
+run - info cmp-c2 --target x
+run - exec cmp-c2 -- sh -c "echo out; echo err >&2; exit 3"
+run - exec cmp-c2 -- /nonexistent
+run - exec cmp-c2 --env A=B --cwd /tmp -- sh -c "pwd; echo \$A"
+run - exec cmp-c2 --user 1000 --group 1000 -- id
+run - exec cmp-c2 -n -- cat
+run - exec cmp-c2 -T -- tty
+run - exec cmp-c2 -t -T -- true
+run - exec cmp-c2 --mode interactive -t -- true
+run - exec cmp-c2 -- sh -c "kill -9 \$\$"
+run "$W/stdin.txt" exec cmp-c2 -- cat
+run "$W/stdin.txt" exec cmp-c2 -- wc -c
+run - exec cmp-c3 -- true
+run - exec nosuch -- true
+run - exec cmp-c2
+run - config show cmp-c1
+run - config show cmp-c1 -e
+run - config get cmp-c1 image.os
+run - config get cmp-c1 image.os -e
+run - config set cmp-c1 user.a 1
+run - config set cmp-c1 user.b=2 user.c=3
+run - config set cmp-c1 limits.memory banana
+run - config set cmp-c1 bad
+run - config unset cmp-c1 user.a
+run - config unset cmp-c1 user.zzz
+run "$W/inst-edit.yaml" config edit cmp-c1
+run - config show cmp-c1
+run - config device add cmp-c1 d1 disk source=/tmp path=/mnt/x
+run - config device add cmp-c1 d1 disk source=/tmp path=/mnt/x
+run - config device add cmp-c1 d2 none
+run - config device add cmp-c1 d3 disk bad
+run - config device list cmp-c1
+run - config device show cmp-c1
+run - config device get cmp-c1 d1 path
+run - config device get cmp-c1 root path
+run - config device get cmp-c1 zz path
+run - config device set cmp-c1 d1 readonly=true
+run - config device set cmp-c1 root size=1GB
+run - config device unset cmp-c1 d1 readonly
+run - config device override cmp-c1 root size=2GB
+run - config device override cmp-c1 zz
+run - config device remove cmp-c1 d1 d2
+run - config device remove cmp-c1 zz
+run - config show cmp-c1 --expanded
+run - profile add cmp-c1 default
+run - profile remove cmp-c1 nosuch
+run - profile assign cmp-c1 ""
+run - profile assign cmp-c1 default
+run - profile remove cmp-c1 default
+run - profile add cmp-c1 default
+run - rename cmp-c1 cmp-c6
+run - rename cmp-c6 other:cmp-c1
+run - rename cmp-c6 cmp-c1
+run - delete cmp-c2
+run - delete -f cmp-c2 cmp-c1
+run - delete cmp-c3 cmp-c4
+run - delete cmp-c5
+run - delete -f cmp-c3
+run - delete -f cmp-c4
+run - delete cmp-c9
+run - delete
+run - list -c n
+run - image delete cmp-inst
+run - init --help
+run - launch --help
+run - start --help
+run - stop --help
+run - restart --help
+run - pause --help
+run - rm --help
+run - ls --help
+run - exec --help
+run - rename --help
+run - config device
+run - config device override --help
+run - profile apply --help
+run - profile remove --help
 SIDE=a BIN=$A play
 SIDE=b BIN=$B play
 i=0
