@@ -35,7 +35,25 @@ fn used_by(conn: &rusqlite::Connection, pool: &str) -> Result<Vec<String>, DbErr
             }
         }
     }
-    Ok(out)
+    // Instances whose root disk lives on the pool (LXD lists them first).
+    let mut instances = Vec::new();
+    for (project, name) in lxd_db::instances::all_names(conn)? {
+        let row = lxd_db::instances::get(conn, &project, &name)?;
+        let profile_project = lxd_db::profiles::effective_project(conn, &project)?;
+        let profiles = row
+            .profiles
+            .iter()
+            .map(|p| lxd_db::profiles::get(conn, &profile_project, p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (_, devices) = lxd_db::instances::expand(&profiles, &row.config, &row.devices);
+        if crate::handlers::instances::store::root_pool(&devices).as_deref() == Some(pool) {
+            instances.push(crate::handlers::instances::instance_url(
+                &name, &project, false,
+            ));
+        }
+    }
+    instances.extend(out);
+    Ok(instances)
 }
 
 /// Run a driver call (it may run tools for seconds) off the async workers.

@@ -113,6 +113,11 @@ pub fn volume_path(
     Ok(driver.mount_path(&pool, VolumeType::Container, name))
 }
 
+/// Point `$LXD_DIR/containers/<name>` at the volume.
+pub fn link_volume(paths: &Paths, name: &str, target: &Path) {
+    link(paths, name, target);
+}
+
 fn link(paths: &Paths, name: &str, target: &Path) {
     let link = paths.var.join("containers").join(name);
     let _ = std::fs::remove_file(&link);

@@ -82,7 +82,7 @@ fn source_image(
                 .map_err(|_| ApiError::not_found("Image not found"))?;
             Ok(Some(image))
         }
-        "copy" | "migration" => Err(ApiError::NotImplemented(format!(
+        "migration" => Err(ApiError::NotImplemented(format!(
             "Instance source {:?} is not implemented yet",
             src.kind
         ))),
@@ -90,6 +90,34 @@ fn source_image(
             "Unknown source type {other}"
         ))),
     }
+}
+
+/// `POST /1.0/instances` with a `copy` source.
+async fn copy_instance(
+    state: AppState,
+    project: String,
+    req: InstancesPost,
+    caller: Caller,
+) -> ApiResult {
+    let src = super::copy::resolve(&state, &project, &req)?;
+    let mut spec = OpSpec::task("Creating instance", &project);
+    spec.resources = Some(op_resources(&req.name, &project));
+    let task_state = state.clone();
+    let requestor = caller.requestor();
+    let op = state.operations.start(spec, move |_| async move {
+        super::copy::run(&task_state, &project, &req, src, &requestor).await?;
+        task_state.events.lifecycle(
+            &project,
+            "instance-created",
+            instance_url(&req.name, &project, false),
+            &requestor,
+        );
+        Ok(())
+    });
+    Ok(ApiResponse::Async {
+        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
+        url: op.url(),
+    })
 }
 
 /// `POST /1.0/instances`
@@ -120,6 +148,9 @@ pub async fn post_instances(
             "Instance {:?} already exists",
             req.name
         )));
+    }
+    if req.source.kind == "copy" {
+        return copy_instance(state, project, req, caller).await;
     }
     let profiles = req
         .profiles

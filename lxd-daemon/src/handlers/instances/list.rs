@@ -85,11 +85,12 @@ pub async fn get_instances(
             for n in &names {
                 let inst = load(&state, &project, n)?;
                 let st = instance_state(&inst);
+                let snapshots = super::snapshots::list(&state, &project, n)?;
                 list.push(InstanceFull {
                     instance: inst.to_api(),
                     backups: Vec::new(),
                     state: Some(st),
-                    snapshots: Vec::new(),
+                    snapshots,
                 });
             }
             Ok(ApiResponse::sync(list))

@@ -70,6 +70,19 @@ fn next_name(pattern: &str, existing: &[String]) -> String {
         .unwrap_or_default()
 }
 
+/// An instance's snapshots as API objects, oldest first.
+pub fn list(
+    state: &AppState,
+    project: &str,
+    name: &str,
+) -> Result<Vec<InstanceSnapshot>, ApiError> {
+    let rows = state.db.read(|c| snapshots::list(c, project, name))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| to_api(state, project, r))
+        .collect())
+}
+
 /// `GET /1.0/instances/{name}/snapshots`
 pub async fn get_snapshots(
     State(state): State<AppState>,
