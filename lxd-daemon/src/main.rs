@@ -45,6 +45,9 @@ enum Command {
     /// Run a command inside a running container (internal)
     #[command(hide = true)]
     Forkexec { spec: PathBuf },
+    /// Read or write one file of a container (internal)
+    #[command(hide = true)]
+    Forkfile { job: PathBuf },
 }
 
 fn main() {
@@ -65,6 +68,7 @@ fn main() {
         Some(Command::Activateifneeded) => cmd::activate::run(),
         Some(Command::Init(args)) => cmd::init::run(args),
         Some(Command::Forkmonitor { spec }) => cmd::fork::monitor(&spec),
+        Some(Command::Forkfile { job }) => cmd::fork::file(&job),
         Some(Command::Forkexec { spec }) => match cmd::fork::exec(&spec) {
             Ok(code) => std::process::exit(code),
             Err(e) => Err(e),

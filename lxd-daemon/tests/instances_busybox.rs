@@ -86,6 +86,42 @@ impl Api {
         done
     }
 
+    /// A raw request: status, headers and body.
+    fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> (u16, hyper::HeaderMap, Vec<u8>) {
+        self.rt.block_on(async {
+            use http_body_util::{BodyExt, Full};
+            let stream = tokio::net::UnixStream::connect(&self.socket).await.unwrap();
+            let (mut tx, conn) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                    .await
+                    .unwrap();
+            tokio::spawn(conn);
+            let mut req = hyper::Request::builder()
+                .method(method)
+                .uri(format!("http://unix.socket{path}"))
+                .header("Host", "unix.socket");
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            let resp = tx
+                .send_request(req.body(Full::new(hyper::body::Bytes::from(body))).unwrap())
+                .await
+                .unwrap();
+            let (parts, body) = resp.into_parts();
+            (
+                parts.status.as_u16(),
+                parts.headers,
+                body.collect().await.unwrap().to_bytes().to_vec(),
+            )
+        })
+    }
+
     fn upload(&self, bytes: Vec<u8>) -> String {
         self.rt.block_on(async {
             use http_body_util::{BodyExt, Full};
@@ -261,6 +297,38 @@ fn busybox_container_lifecycle_through_the_api() {
     let pid = api.call("GET", "/1.0/instances/c1/state", None).unwrap()["pid"]
         .as_i64()
         .unwrap();
+    // Files: write with owner and mode, read back with LXD's headers, refuse escapes.
+    let (status, headers, body) = api.raw(
+        "POST",
+        "/1.0/instances/c1/files?path=/root/note",
+        b"hi\n".to_vec(),
+        &[("X-LXD-uid", "1000"), ("X-LXD-mode", "0600")],
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let _ = headers;
+    let (status, headers, body) = api.raw(
+        "GET",
+        "/1.0/instances/c1/files?path=/root/note",
+        Vec::new(),
+        &[],
+    );
+    assert_eq!((status, body.as_slice()), (200, b"hi\n".as_slice()));
+    assert_eq!(
+        (
+            headers["x-lxd-uid"].to_str().unwrap(),
+            headers["x-lxd-mode"].to_str().unwrap()
+        ),
+        ("1000", "0600")
+    );
+    let (status, _, _) = api.raw("GET", "/1.0/instances/c1/files?path=/nope", Vec::new(), &[]);
+    assert_eq!(status, 404);
+    let (status, _, _) = api.raw(
+        "GET",
+        "/1.0/instances/c1/files?path=/../../etc/shadow",
+        Vec::new(),
+        &[],
+    );
+    assert_eq!(status, 400);
     let logs = api.call("GET", "/1.0/instances/c1/logs", None).unwrap();
     assert!(
         logs.as_array()

@@ -8,11 +8,17 @@
 pub const IMPLEMENTED: &[&str] = &[
     "etag",
     "patch",
+    "directory_manipulation",
     "profile_usedby",
+    "container_exec_recording",
     "container_exec_signal_handling",
     "storage",
+    "file_delete",
+    "file_append",
     "entity_description",
+    "file_symlinks",
     "resources",
+    "file_get_symlink",
     "operation_description",
     "event_lifecycle",
     "container_full",
@@ -28,6 +34,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "warnings",
     "server_supported_storage_drivers",
     "event_project",
+    "instance_file_head",
     "init_preseed",
 ];
 

@@ -7,7 +7,9 @@ use axum::Router;
 use super::error::ApiError;
 use super::extract::MAX_JSON_BODY;
 use crate::handlers::images::{aliases, export, records, upload};
-use crate::handlers::instances::{create, delete, exec, list, logs, snapshots, state, update};
+use crate::handlers::instances::{
+    create, delete, exec, files, list, logs, snapshots, state, update,
+};
 use crate::handlers::{
     events, internal, operations, profiles, projects, resources, root, server, storage_pools,
     warnings,
@@ -44,6 +46,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("delete", "/1.0/instances/{name}"),
     ("post", "/1.0/instances/{name}/exec"),
     ("get", "/1.0/instances/{name}/console"),
+    ("get", "/1.0/instances/{name}/files"),
+    ("head", "/1.0/instances/{name}/files"),
+    ("post", "/1.0/instances/{name}/files"),
+    ("delete", "/1.0/instances/{name}/files"),
     ("get", "/1.0/instances/{name}/snapshots"),
     ("post", "/1.0/instances/{name}/snapshots"),
     ("get", "/1.0/instances/{name}/snapshots/{snap}"),
@@ -61,6 +67,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("delete", "/1.0/containers/{name}"),
     ("post", "/1.0/containers/{name}/exec"),
     ("get", "/1.0/containers/{name}/console"),
+    ("get", "/1.0/containers/{name}/files"),
+    ("head", "/1.0/containers/{name}/files"),
+    ("post", "/1.0/containers/{name}/files"),
+    ("delete", "/1.0/containers/{name}/files"),
     ("get", "/1.0/containers/{name}/snapshots"),
     ("post", "/1.0/containers/{name}/snapshots"),
     ("get", "/1.0/containers/{name}/snapshots/{snap}"),
@@ -132,6 +142,14 @@ fn instance_routes(base: &str) -> Router<AppState> {
         .route(
             &format!("{base}/{{name}}/console"),
             get(logs::get_instance_console),
+        )
+        .route(
+            &format!("{base}/{{name}}/files"),
+            get(files::get_instance_file)
+                .head(files::get_instance_file)
+                .post(files::post_instance_file)
+                .delete(files::delete_instance_file)
+                .layer(DefaultBodyLimit::disable()),
         )
         .route(
             &format!("{base}/{{name}}/snapshots"),

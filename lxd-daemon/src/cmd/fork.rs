@@ -41,3 +41,17 @@ pub fn exec(spec_path: &Path) -> anyhow::Result<i32> {
     })?;
     Ok(code)
 }
+
+/// `lxd forkfile JOB`: one file operation in a container; stdin and stdout carry the content,
+/// and the result is written as JSON to `JOB.result`.
+pub fn file(job_path: &Path) -> anyhow::Result<()> {
+    use std::os::fd::AsFd;
+    let job: lxd_runtime::container::files::FileJob = read_json(job_path)?;
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let result = lxd_runtime::container::files::run(&job, stdin.as_fd(), stdout.as_fd());
+    let out = job_path.with_extension("result");
+    std::fs::write(&out, serde_json::to_vec(&result)?)
+        .with_context(|| format!("Failed to write {}", out.display()))?;
+    Ok(())
+}

@@ -4,6 +4,7 @@
 //! through their state files.
 
 pub mod exec;
+pub mod files;
 pub mod lifecycle;
 
 use std::path::PathBuf;

@@ -4,6 +4,7 @@ pub mod copy;
 pub mod create;
 pub mod delete;
 pub mod exec;
+pub mod files;
 pub mod filter;
 pub mod list;
 pub mod logs;
