@@ -329,6 +329,31 @@ fn busybox_container_lifecycle_through_the_api() {
         &[],
     );
     assert_eq!(status, 400);
+    // Publish the snapshot; the image's fingerprint is the sha256 of its exported file.
+    let done = api.op(
+        "POST",
+        "/1.0/images",
+        Some(
+            json!({"source": {"type": "snapshot", "name": "c1/s1"}, "aliases": [{"name": "pub1"}]}),
+        ),
+    );
+    let pub_fp = done["metadata"]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _, exported) = api.raw(
+        "GET",
+        &format!("/1.0/images/{pub_fp}/export"),
+        Vec::new(),
+        &[],
+    );
+    assert_eq!(status, 200);
+    use sha2::Digest;
+    assert_eq!(hex::encode(sha2::Sha256::digest(&exported)), pub_fp);
+    assert_eq!(
+        api.call("GET", "/1.0/images/aliases/pub1", None).unwrap()["target"],
+        pub_fp.as_str()
+    );
     let logs = api.call("GET", "/1.0/instances/c1/logs", None).unwrap();
     assert!(
         logs.as_array()

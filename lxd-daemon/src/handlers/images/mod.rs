@@ -2,6 +2,7 @@
 
 pub mod aliases;
 pub mod export;
+pub mod publish;
 pub mod records;
 pub mod upload;
 

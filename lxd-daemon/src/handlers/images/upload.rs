@@ -190,9 +190,27 @@ pub async fn post_images(
         .unwrap_or("")
         .to_string();
     if content_type.starts_with("application/json") {
-        return Err(ApiError::NotImplemented(
-            "Creating images from instances or remote sources is not implemented yet".into(),
-        ));
+        let bytes = axum::body::to_bytes(req.into_body(), crate::api::extract::MAX_JSON_BODY)
+            .await
+            .map_err(|_| ApiError::bad_request("Request body too large"))?;
+        let body: super::publish::ImagesPost = crate::api::extract::parse_json(&bytes)?;
+        super::publish::validate(&state, &project, &body)?;
+        let spec = OpSpec::task("Downloading image", &project);
+        let task_state = state.clone();
+        let requestor = caller.requestor();
+        let op = state.operations.start(spec, move |op| async move {
+            let (fp, size) =
+                super::publish::publish(&task_state, &project, body, &requestor).await?;
+            let mut meta = serde_json::Map::new();
+            meta.insert("fingerprint".into(), fp.into());
+            meta.insert("size".into(), size.to_string().into());
+            op.set_metadata(meta);
+            Ok(())
+        });
+        return Ok(ApiResponse::Async {
+            operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
+            url: op.url(),
+        });
     }
     let received = if content_type.starts_with("multipart/form-data") {
         let form = Multipart::from_request(req, &())
