@@ -8,7 +8,7 @@ use super::error::ApiError;
 use super::extract::MAX_JSON_BODY;
 use crate::handlers::images::{aliases, export, records, upload};
 use crate::handlers::instances::{
-    create, delete, exec, files, list, logs, snapshots, state, update,
+    create, delete, exec, files, list, logs, rename, snapshots, state, update,
 };
 use crate::handlers::{
     events, internal, operations, profiles, projects, resources, root, server, storage_pools,
@@ -40,7 +40,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/1.0/images/{fingerprint}/export"),
     ("get", "/1.0/instances"),
     ("post", "/1.0/instances"),
+    ("put", "/1.0/instances"),
     ("get", "/1.0/instances/{name}"),
+    ("post", "/1.0/instances/{name}"),
     ("put", "/1.0/instances/{name}"),
     ("patch", "/1.0/instances/{name}"),
     ("delete", "/1.0/instances/{name}"),
@@ -61,7 +63,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("put", "/1.0/instances/{name}/state"),
     ("get", "/1.0/containers"),
     ("post", "/1.0/containers"),
+    ("put", "/1.0/containers"),
     ("get", "/1.0/containers/{name}"),
+    ("post", "/1.0/containers/{name}"),
     ("put", "/1.0/containers/{name}"),
     ("patch", "/1.0/containers/{name}"),
     ("delete", "/1.0/containers/{name}"),
@@ -127,10 +131,16 @@ async fn not_implemented() -> ApiError {
 /// Instance endpoints, served under `/1.0/instances` and the legacy `/1.0/containers`.
 fn instance_routes(base: &str) -> Router<AppState> {
     Router::new()
-        .route(base, get(list::get_instances).post(create::post_instances))
+        .route(
+            base,
+            get(list::get_instances)
+                .post(create::post_instances)
+                .put(rename::put_instances),
+        )
         .route(
             &format!("{base}/{{name}}"),
             get(list::get_instance)
+                .post(rename::post_instance)
                 .put(update::put_instance)
                 .patch(update::patch_instance)
                 .delete(delete::delete_instance),

@@ -8,6 +8,7 @@ pub mod files;
 pub mod filter;
 pub mod list;
 pub mod logs;
+pub mod rename;
 pub mod snapshots;
 pub mod state;
 pub mod store;

@@ -111,7 +111,7 @@ fn description(action: &str) -> Option<&'static str> {
     })
 }
 
-async fn act(
+pub async fn act(
     state: &AppState,
     inst: Loaded,
     req: InstanceStatePut,
