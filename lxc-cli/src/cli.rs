@@ -31,15 +31,24 @@ pub enum Command {
     Alias(crate::cmd_alias::AliasCmd),
     /// Manage instance and server configuration options
     Config(crate::cmd_config::ConfigCmd),
+    /// Copy instances within or in between LXD servers
+    #[command(visible_alias = "cp")]
+    Copy(crate::cmd_copy::CopyCmd),
     /// Delete instances and snapshots
     #[command(visible_alias = "rm")]
     Delete(crate::cmd_delete::DeleteCmd),
     /// Execute commands in instances
     Exec(crate::cmd_exec::ExecCmd),
+    /// Export instance backups
+    Export(crate::cmd_export::ExportCmd),
+    /// Manage files in instances
+    File(crate::cmd_file::FileCmd),
     /// Manage images
     Image(crate::cmd_image::ImageCmd),
     /// Show instance or server information
     Info(crate::cmd_info::InfoCmd),
+    /// Import instance backups
+    Import(crate::cmd_export::ImportCmd),
     /// Create instances from images
     Init(crate::cmd_launch::InitCmd),
     /// Create and start instances from images
@@ -49,12 +58,17 @@ pub enum Command {
     List(crate::cmd_list::ListCmd),
     /// Monitor a local or remote LXD server
     Monitor(crate::cmd_monitor::MonitorCmd),
+    /// Move instances within or in between LXD servers
+    #[command(visible_alias = "mv")]
+    Move(crate::cmd_move::MoveCmd),
     /// List, show and delete background operations
     Operation(crate::cmd_operation::OperationCmd),
     /// Pause instances
     Pause(crate::cmd_action::PauseCmd),
     /// Manage profiles
     Profile(crate::cmd_profile::ProfileCmd),
+    /// Publish instances as images
+    Publish(crate::cmd_publish::PublishCmd),
     /// Send a raw query to LXD
     Query(crate::cmd_query::QueryCmd),
     /// Manage the list of remote servers
@@ -63,6 +77,10 @@ pub enum Command {
     Rename(crate::cmd_delete::RenameCmd),
     /// Restart instances
     Restart(crate::cmd_action::RestartCmd),
+    /// Restore instances from snapshots
+    Restore(crate::cmd_snapshot::RestoreCmd),
+    /// Create instance snapshots
+    Snapshot(crate::cmd_snapshot::SnapshotCmd),
     /// Start instances
     Start(crate::cmd_action::StartCmd),
     /// Stop instances
@@ -180,7 +198,15 @@ pub async fn run(args: Vec<String>) -> Result<u8> {
     match command {
         Command::Alias(c) => c.run(ctx).await,
         Command::Config(c) => c.run(ctx).await,
+        Command::Copy(c) => c.run(ctx).await,
         Command::Delete(c) => c.run(ctx).await,
+        Command::Export(c) => c.run(ctx).await,
+        Command::File(c) => c.run(ctx).await,
+        Command::Import(c) => c.run(ctx).await,
+        Command::Move(c) => c.run(ctx).await,
+        Command::Publish(c) => c.run(ctx).await,
+        Command::Restore(c) => c.run(ctx).await,
+        Command::Snapshot(c) => c.run(ctx).await,
         Command::Exec(c) => return c.run(ctx).await,
         Command::Init(c) => c.run(ctx).await,
         Command::Launch(c) => c.run(ctx).await,

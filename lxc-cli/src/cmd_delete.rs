@@ -78,25 +78,39 @@ impl DeleteCmd {
             if let Some((inst, snap)) = name.split_once('/') {
                 return query_wait(client, "DELETE", &snapshot_path(inst, snap), None).await;
             }
-            let (inst, _) = client.get_instance(name).await?;
-            let code = inst["status_code"].as_u64().unwrap_or(0);
-            if code != 0 && code != 102 {
-                if !self.force {
-                    bail!("The instance is currently running, stop it first or pass --force");
-                }
-                let put = lxd_client::instances::state_put("stop", -1, true, false);
-                let op = client.update_instance_state(name, &put).await?;
-                if let Err(e) = client.wait_operation(&op.id).await {
-                    bail!("Stopping the instance failed: {e}");
-                }
-                if inst["ephemeral"] == json!(true) {
-                    return Ok(());
-                }
+            if delete_instance(client, name, self.force).await? {
+                return Ok(());
             }
-            client.delete_instance(name).await?;
         }
         Ok(())
     }
+}
+
+/// Deletes instance `name` as `lxc delete -f` does (stopping it first); used by `lxc move`.
+pub async fn force_delete(client: &lxd_client::Client, name: &str) -> Result<()> {
+    delete_instance(client, name, true).await.map(|_| ())
+}
+
+/// Deletes one instance, stopping it first when `force`; returns true when a stopped
+/// ephemeral instance vanished by itself (lxc then stops deleting).
+async fn delete_instance(client: &lxd_client::Client, name: &str, force: bool) -> Result<bool> {
+    let (inst, _) = client.get_instance(name).await?;
+    let code = inst["status_code"].as_u64().unwrap_or(0);
+    if code != 0 && code != 102 {
+        if !force {
+            bail!("The instance is currently running, stop it first or pass --force");
+        }
+        let put = lxd_client::instances::state_put("stop", -1, true, false);
+        let op = client.update_instance_state(name, &put).await?;
+        if let Err(e) = client.wait_operation(&op.id).await {
+            bail!("Stopping the instance failed: {e}");
+        }
+        if inst["ephemeral"] == json!(true) {
+            return Ok(true);
+        }
+    }
+    client.delete_instance(name).await?;
+    Ok(false)
 }
 
 fn prompt_delete(name: &str) -> Result<()> {

@@ -62,7 +62,9 @@ pub struct LaunchCmd {
 }
 
 /// lxc's `parseDeviceOverrides`: `<device>,<key>=<value>`.
-fn device_overrides(args: &[String]) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
+pub(crate) fn device_overrides(
+    args: &[String],
+) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
     let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for entry in args {
         if !entry.contains('=') || !entry.contains(',') {

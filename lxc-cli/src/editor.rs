@@ -56,6 +56,21 @@ pub fn text_editor(content: &str) -> Result<String> {
     result
 }
 
+/// Opens the editor on an existing file in place (Go's `TextEditor(path, nil)`).
+pub fn edit_file(path: &str) -> Result<()> {
+    let editor = find_editor()?;
+    let mut parts = editor.split_whitespace();
+    let program = parts.next().unwrap_or("vi");
+    let status = std::process::Command::new(program)
+        .args(parts)
+        .arg(path)
+        .status()?;
+    if !status.success() {
+        return Err(anyhow!("exit status {}", status.code().unwrap_or(1)));
+    }
+    Ok(())
+}
+
 /// The interactive loop: edit `header + "\n\n" + yaml`, apply, re-open on error.
 pub async fn edit_loop<F, Fut>(header: &str, yaml: &str, mut apply: F) -> Result<()>
 where

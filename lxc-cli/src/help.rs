@@ -8,6 +8,7 @@ use clap::CommandFactory;
 use crate::help_pages::{GLOBAL_FLAGS, PAGES};
 use crate::help_pages_image::IMAGE_PAGES;
 use crate::help_pages_instance::INSTANCE_PAGES;
+use crate::help_pages_transfer::TRANSFER_PAGES;
 
 /// The page of `path`, or of its nearest ancestor that has one.
 fn page(path: &[&str]) -> Option<(&'static str, &'static str)> {
@@ -17,6 +18,7 @@ fn page(path: &[&str]) -> Option<(&'static str, &'static str)> {
             .iter()
             .chain(IMAGE_PAGES)
             .chain(INSTANCE_PAGES)
+            .chain(TRANSFER_PAGES)
             .find(|(p, _, _)| *p == key)
             .map(|(_, long, body)| (*long, *body))
     })

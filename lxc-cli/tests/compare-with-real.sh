@@ -28,7 +28,7 @@ play() { # play <side> <binary>  (in its own working directory, for exports)
 # normalize <file>: masks what legitimately differs between two runs: upload times, progress
 # lines (speeds), and the order of `image info` properties (lxc walks a Go map).
 normalize() {
-  perl -0777 -pe 's/\r(Exporting the image|Transferring image|Refreshing the image): [^\r\n]*//g; s/\r +(?=\r)//g;
+  perl -0777 -pe 's/\r(Exporting the image|Transferring image|Refreshing the image|Importing instance|Exporting the backup|Backing up instance|Transferring instance|Publishing instance|Pushing [^\r\n:]*|Pulling [^\r\n:]*): [^\r\n]*//g; s/\r +(?=\r)//g;
     s/"uploaded_at":"[^"]*"/"uploaded_at":"X"/g; s/^(\s*-?\s*uploaded_at:) .*/$1 X/mg; s/^(    Uploaded:) .*/$1 X/mg;
     s/^(Properties:\n)((?:    .*\n)*)/$1 . join("", sort split(m{(?<=\n)}, $2))/me;
     s/^[^\n]*\r//mg; s/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/UUID/g;
@@ -36,7 +36,7 @@ normalize() {
     s/^((?:PID|  Processes|    CPU usage \(in seconds\)|    Memory \((?:current|peak)\)|    Swap \((?:current|peak)\)):) .*/$1 X/mg;
     s/"(pid|processes|usage|usage_peak|swap_usage|swap_usage_peak)":\d+/"$1":0/g;
     s/^(\s*(?:pid|processes|usage|usage_peak|swap_usage|swap_usage_peak):) \d+/$1 0/mg;
-    s/^(lxc \S+ )\d+\.\d+ .*/$1LOG/mg' "$1"
+    s/^(lxc \S+ )\d+\.\d+ .*/$1LOG/mg; s/\b[0-9a-f]{64}\b/FP/g' "$1"
 }
 # A busybox image, unified and split (metadata tarball + squashfs), with fixed dates so both
 # clients import the same fingerprints.
@@ -368,6 +368,8 @@ run - config device
 run - config device override --help
 run - profile apply --help
 run - profile remove --help
+[ "${ONLY_TRANSFER:-}" = 1 ] && CMDS=()
+. "$(dirname "$0")/compare-transfer.sh"
 SIDE=a BIN=$A play
 SIDE=b BIN=$B play
 i=0

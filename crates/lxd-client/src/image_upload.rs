@@ -100,7 +100,7 @@ pub fn part_header(boundary: &str, first: bool, field: &str, filename: &str) -> 
     )
 }
 
-enum Segment {
+pub(crate) enum Segment {
     Bytes(Bytes),
     File(tokio::fs::File),
 }
@@ -111,7 +111,7 @@ struct BodyState {
 }
 
 /// Streams the segments in order, reporting each chunk to the tracker.
-fn streamed_body(
+pub(crate) fn streamed_body(
     segments: Vec<Segment>,
     tracker: Option<ProgressTracker>,
 ) -> UnsyncBoxBody<Bytes, std::io::Error> {

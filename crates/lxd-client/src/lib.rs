@@ -6,10 +6,12 @@
 //! and opens the events and operation websockets. It never prints and never reads user config:
 //! that is the CLI's job.
 
+pub mod backups;
 pub mod client;
 pub mod error;
 pub mod events;
 pub mod exec;
+pub mod files;
 pub mod image_export;
 pub mod image_upload;
 pub mod images;
