@@ -20,6 +20,7 @@ impl Daemon {
         let child = Command::new(LXD)
             .args(["--group", "root"])
             .env("LXD_DIR", dir.path())
+            .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();

@@ -16,6 +16,7 @@ fn start_daemon(dir: &Path) -> Child {
         .args(["--group", "root", "--logfile"])
         .arg(dir.join("lxd.log"))
         .env("LXD_DIR", dir)
+        .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -354,6 +355,52 @@ fn busybox_container_lifecycle_through_the_api() {
         api.call("GET", "/1.0/images/aliases/pub1", None).unwrap()["target"],
         pub_fp.as_str()
     );
+    // A backup exported and imported again under another name keeps content and snapshots.
+    let done = api.op(
+        "POST",
+        "/1.0/instances/c1/backups",
+        Some(json!({"name": "b1"})),
+    );
+    assert_eq!(done["resources"]["backups"], json!(["/1.0/backups/c1/b1"]));
+    let (status, _, tarball) = api.raw(
+        "GET",
+        "/1.0/instances/c1/backups/b1/export",
+        Vec::new(),
+        &[],
+    );
+    assert_eq!(status, 200);
+    let (status, _, body) = api.raw(
+        "POST",
+        "/1.0/instances",
+        tarball,
+        &[
+            ("Content-Type", "application/octet-stream"),
+            ("X-LXD-name", "c1copy"),
+        ],
+    );
+    assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
+    let op: Value = serde_json::from_slice(&body).unwrap();
+    let done = api
+        .call(
+            "GET",
+            &format!("{}/wait?timeout=60", op["operation"].as_str().unwrap()),
+            None,
+        )
+        .unwrap();
+    assert_eq!(done["status"], "Success", "{done}");
+    assert_eq!(
+        api.call("GET", "/1.0/instances/c1copy/snapshots", None)
+            .unwrap(),
+        json!(["/1.0/instances/c1copy/snapshots/s1"])
+    );
+    let (status, _, body) = api.raw(
+        "GET",
+        "/1.0/instances/c1copy/files?path=/root/f",
+        Vec::new(),
+        &[],
+    );
+    assert_eq!((status, body.as_slice()), (200, b"one\n".as_slice()));
+    api.op("DELETE", "/1.0/instances/c1copy", None);
     let logs = api.call("GET", "/1.0/instances/c1/logs", None).unwrap();
     assert!(
         logs.as_array()

@@ -13,6 +13,7 @@ fn start(dir: &Path) -> Child {
     let child = Command::new(LXD)
         .args(["--group", "root"])
         .env("LXD_DIR", dir)
+        .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();

@@ -8,7 +8,7 @@ use super::error::ApiError;
 use super::extract::MAX_JSON_BODY;
 use crate::handlers::images::{aliases, export, records, upload};
 use crate::handlers::instances::{
-    create, delete, exec, files, list, logs, rename, snapshots, state, update,
+    backups, create, delete, exec, files, list, logs, rename, snapshots, state, update,
 };
 use crate::handlers::{
     events, internal, operations, profiles, projects, resources, root, server, storage_pools,
@@ -47,6 +47,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("patch", "/1.0/instances/{name}"),
     ("delete", "/1.0/instances/{name}"),
     ("post", "/1.0/instances/{name}/exec"),
+    ("get", "/1.0/instances/{name}/backups"),
+    ("post", "/1.0/instances/{name}/backups"),
+    ("get", "/1.0/instances/{name}/backups/{backup}"),
+    ("delete", "/1.0/instances/{name}/backups/{backup}"),
+    ("get", "/1.0/instances/{name}/backups/{backup}/export"),
     ("get", "/1.0/instances/{name}/console"),
     ("get", "/1.0/instances/{name}/files"),
     ("head", "/1.0/instances/{name}/files"),
@@ -70,6 +75,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("patch", "/1.0/containers/{name}"),
     ("delete", "/1.0/containers/{name}"),
     ("post", "/1.0/containers/{name}/exec"),
+    ("get", "/1.0/containers/{name}/backups"),
+    ("post", "/1.0/containers/{name}/backups"),
+    ("get", "/1.0/containers/{name}/backups/{backup}"),
+    ("delete", "/1.0/containers/{name}/backups/{backup}"),
+    ("get", "/1.0/containers/{name}/backups/{backup}/export"),
     ("get", "/1.0/containers/{name}/console"),
     ("get", "/1.0/containers/{name}/files"),
     ("head", "/1.0/containers/{name}/files"),
@@ -160,6 +170,18 @@ fn instance_routes(base: &str) -> Router<AppState> {
                 .post(files::post_instance_file)
                 .delete(files::delete_instance_file)
                 .layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            &format!("{base}/{{name}}/backups"),
+            get(backups::get_backups).post(backups::post_backups),
+        )
+        .route(
+            &format!("{base}/{{name}}/backups/{{backup}}"),
+            get(backups::get_backup).delete(backups::delete_backup),
+        )
+        .route(
+            &format!("{base}/{{name}}/backups/{{backup}}/export"),
+            get(backups::get_backup_export),
         )
         .route(
             &format!("{base}/{{name}}/snapshots"),

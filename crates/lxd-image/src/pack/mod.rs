@@ -11,6 +11,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+pub mod backup;
 mod tree;
 
 use crate::compression::{compressor, CompressionError, Compressor, CompressorOptions};

@@ -24,17 +24,22 @@ pub(super) struct Packer<'p, W: Write> {
 
 impl<W: Write> Packer<'_, W> {
     pub(super) fn metadata_yaml(&mut self, yaml: &[u8]) -> Result<(), PackError> {
+        self.regular_file("metadata.yaml", yaml)
+    }
+
+    /// Append a regular file `name` holding `data` (mode 0644, owned by root, now).
+    pub(super) fn regular_file(&mut self, name: &str, data: &[u8]) -> Result<(), PackError> {
         let mut header = tar::Header::new_gnu();
         header.set_entry_type(tar::EntryType::Regular);
         header.set_mode(0o644);
-        header.set_size(yaml.len() as u64);
+        header.set_size(data.len() as u64);
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         header.set_mtime(now);
         self.builder
-            .append_data(&mut header, "metadata.yaml", yaml)
-            .map_err(|source| write_error("metadata.yaml", source))
+            .append_data(&mut header, name, data)
+            .map_err(|source| write_error(name, source))
     }
 
     /// Append `source` and everything below it under the archive name `name`, sorted.

@@ -11,7 +11,7 @@ use lxd_shared::names::validate_instance_name;
 use super::store::{project_of, root_pool, runtime_name};
 use super::{instance_url, op_resources};
 use crate::api::caller::Caller;
-use crate::api::extract::{LxdJson, Params};
+use crate::api::extract::Params;
 use crate::api::{ApiError, ApiResponse, ApiResult};
 use crate::operations::OpSpec;
 use crate::state::AppState;
@@ -125,9 +125,22 @@ pub async fn post_instances(
     State(state): State<AppState>,
     params: Params,
     caller: Caller,
-    LxdJson(mut req): LxdJson<InstancesPost>,
+    request: axum::extract::Request,
 ) -> ApiResult {
     let project = project_of(&state, &params)?;
+    let is_backup = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/octet-stream"));
+    if is_backup {
+        let (parts, body) = request.into_parts();
+        return super::import::import(state, project, &parts.headers, body, caller.requestor())
+            .await;
+    }
+    let bytes = axum::body::to_bytes(request.into_body(), crate::api::extract::MAX_JSON_BODY)
+        .await
+        .map_err(|_| ApiError::bad_request("Request body too large"))?;
+    let mut req: InstancesPost = crate::api::extract::parse_json(&bytes)?;
     if !req.kind.is_empty() && req.kind != "container" {
         return Err(ApiError::bad_request(
             "Virtual machines are not supported by this server",

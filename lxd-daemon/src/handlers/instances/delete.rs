@@ -35,6 +35,12 @@ pub async fn remove(state: &AppState, inst: &Loaded) -> Result<(), String> {
         &state.paths,
         &inst.runtime_name(),
     ));
+    let backups = state
+        .paths
+        .var
+        .join("backups/instances")
+        .join(inst.runtime_name());
+    let _ = std::fs::remove_dir_all(backups);
     let (p, n) = (inst.project.clone(), inst.row.name.clone());
     state
         .db

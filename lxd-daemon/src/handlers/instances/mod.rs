@@ -1,11 +1,13 @@
 //! `/1.0/instances` (and the legacy `/1.0/containers`): records, lifecycle, exec.
 
+pub mod backups;
 pub mod copy;
 pub mod create;
 pub mod delete;
 pub mod exec;
 pub mod files;
 pub mod filter;
+pub mod import;
 pub mod list;
 pub mod logs;
 pub mod rename;

@@ -1,0 +1,224 @@
+//! `POST /1.0/instances` with `Content-Type: application/octet-stream`: import an instance
+//! backup (LXD's layout). The tarball is unpacked with the confined extractor, snapshots are
+//! rebuilt oldest first through the pool's driver, and the instance content goes in last.
+
+use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use axum::http::HeaderMap;
+use futures_util::StreamExt;
+use lxd_db::instances::snapshots::SnapshotRow;
+use lxd_db::instances::InstanceRow;
+use lxd_storage::{ContentType, Volume, VolumeType};
+use tokio::io::AsyncWriteExt;
+
+use super::instance_url;
+use super::store::runtime_name;
+use crate::api::{ApiError, ApiResponse, ApiResult};
+use crate::events::Requestor;
+use crate::operations::OpSpec;
+use crate::state::AppState;
+
+/// Mirror `src` into `dst` (owners, modes, links, xattrs), deleting what `src` lacks.
+fn sync_tree(src: &Path, dst: &Path) -> Result<(), String> {
+    let out = std::process::Command::new("rsync")
+        .args(["-aHAX", "--numeric-ids", "--delete"])
+        .arg(format!("{}/", src.display()))
+        .arg(format!("{}/", dst.display()))
+        .output()
+        .map_err(|e| format!("Failed to run rsync: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "Failed to copy the backup content: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(())
+}
+
+/// Start the import of the tarball in `body`.
+pub async fn import(
+    state: AppState,
+    project: String,
+    headers: &HeaderMap,
+    body: Body,
+    requestor: Requestor,
+) -> ApiResult {
+    let header = |k: &str| {
+        headers
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .filter(|v| !v.is_empty())
+    };
+    let (pool_header, name_header) = (header("X-LXD-pool"), header("X-LXD-name"));
+    let work = state
+        .paths
+        .var
+        .join("backups")
+        .join(format!("import_{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&work).map_err(ApiError::internal)?;
+    let archive = work.join("backup.tar");
+    let mut file = tokio::fs::File::create(&archive)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|e| ApiError::bad_request(format!("Failed to receive the backup: {e}")))?;
+        file.write_all(&chunk).await.map_err(ApiError::internal)?;
+    }
+    file.sync_all().await.map_err(ApiError::internal)?;
+    let spec = OpSpec::task("Restoring backup", &project);
+    let task_state = state.clone();
+    let op = state.operations.start(spec, move |_| async move {
+        let result = restore(
+            &task_state,
+            &project,
+            &work,
+            &archive,
+            pool_header,
+            name_header,
+            &requestor,
+        )
+        .await;
+        let _ = std::fs::remove_dir_all(&work);
+        result
+    });
+    Ok(ApiResponse::Async {
+        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
+        url: op.url(),
+    })
+}
+
+async fn restore(
+    state: &AppState,
+    project: &str,
+    work: &Path,
+    archive: &Path,
+    pool_header: Option<String>,
+    name_header: Option<String>,
+    requestor: &Requestor,
+) -> Result<(), String> {
+    let tree = work.join("tree");
+    let (a, t) = (archive.to_path_buf(), tree.clone());
+    tokio::task::spawn_blocking(move || {
+        let options = lxd_image::unpack::UnpackOptions {
+            devices: lxd_image::unpack::DevicePolicy::Skip,
+            ..Default::default()
+        };
+        lxd_image::unpack::unpack_file(&a, &t, &options, None)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("Failed to unpack the backup: {e}"))?;
+    let index: serde_json::Value = yaml_serde::from_slice(
+        &std::fs::read(tree.join("backup/index.yaml"))
+            .map_err(|_| "Backup is missing backup/index.yaml")?,
+    )
+    .map_err(|e| format!("Bad backup/index.yaml: {e}"))?;
+    let name = name_header
+        .or_else(|| index["name"].as_str().map(str::to_string))
+        .ok_or("Backup has no instance name")?;
+    if state
+        .db
+        .read(|c| lxd_db::instances::get(c, project, &name))
+        .is_ok()
+    {
+        return Err(format!("Instance {name:?} already exists"));
+    }
+    let pool_name = pool_header
+        .or_else(|| index["pool"].as_str().map(str::to_string))
+        .ok_or("Backup names no storage pool")?;
+    let pool_row = state
+        .db
+        .read(|c| lxd_db::pools::get(c, &pool_name))
+        .map_err(|_| format!("Storage pool {pool_name:?} not found"))?;
+    let container: lxd_api::instance::Instance =
+        serde_json::from_value(index["config"]["container"].clone())
+            .map_err(|e| format!("Bad instance in the backup: {e}"))?;
+    let snapshots: Vec<lxd_api::instance::InstanceSnapshot> =
+        serde_json::from_value(index["config"]["snapshots"].clone()).unwrap_or_default();
+    let storage_name = runtime_name(project, &name);
+    let (paths, tree2) = (state.paths.clone(), tree.clone());
+    let snap_names: Vec<String> = snapshots.iter().map(|s| s.name.clone()).collect();
+    let sname = storage_name.clone();
+    tokio::task::spawn_blocking(move || -> Result<(), String> {
+        let (pool, driver) =
+            crate::instances::rootfs::pool(&paths, &pool_row).map_err(|e| e.to_string())?;
+        let vol = Volume {
+            vol_type: VolumeType::Container,
+            content_type: ContentType::Filesystem,
+            name: sname.clone(),
+            size: None,
+        };
+        let path: PathBuf = driver
+            .create_volume(&pool, &vol)
+            .map_err(|e| e.to_string())?;
+        for snap in &snap_names {
+            sync_tree(&tree2.join("backup/snapshots").join(snap), &path)?;
+            driver
+                .create_snapshot(&pool, VolumeType::Container, &sname, snap)
+                .map_err(|e| e.to_string())?;
+        }
+        sync_tree(&tree2.join("backup/container"), &path)?;
+        crate::instances::rootfs::link_volume(&paths, &sname, &path);
+        Ok(())
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+    let mut devices = container.devices.clone();
+    if let Some(root) = devices.values_mut().find(|d| {
+        d.get("path").map(String::as_str) == Some("/")
+            && d.get("type").map(String::as_str) == Some("disk")
+    }) {
+        root.insert("pool".into(), pool_name.clone());
+    }
+    let row = InstanceRow {
+        name: name.clone(),
+        kind: "container".into(),
+        architecture: container.architecture.clone(),
+        ephemeral: container.ephemeral,
+        stateful: false,
+        description: container.description.clone(),
+        created_at: container.created_at.clone(),
+        last_used_at: lxd_api::image::ZERO_TIME.to_string(),
+        config: container.config.clone(),
+        devices,
+        profiles: container.profiles.clone(),
+    };
+    let snap_rows: Vec<SnapshotRow> = snapshots
+        .into_iter()
+        .map(|s| SnapshotRow {
+            name: s.name,
+            created_at: s.created_at,
+            expires_at: s.expires_at,
+            stateful: false,
+            description: String::new(),
+            architecture: s.architecture,
+            ephemeral: s.ephemeral,
+            config: s.config,
+            devices: s.devices,
+            profiles: s.profiles,
+        })
+        .collect();
+    let (p, n) = (project.to_string(), name.clone());
+    state
+        .db
+        .write(move |c| {
+            lxd_db::instances::create(c, &p, &row)?;
+            for s in &snap_rows {
+                lxd_db::instances::snapshots::create(c, &p, &n, s)?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    state.events.lifecycle(
+        project,
+        "instance-created",
+        instance_url(&name, project, false),
+        requestor,
+    );
+    Ok(())
+}
