@@ -43,6 +43,14 @@ impl ApiResponse {
         }
     }
 
+    /// A 202 answer carrying the operation `op` that does the work.
+    pub fn operation(op: &crate::operations::Op) -> Self {
+        Self::Async {
+            operation: to_value(op.to_api()),
+            url: op.url(),
+        }
+    }
+
     /// The `{}` metadata of LXD's `EmptySyncResponse`.
     pub fn empty() -> Self {
         Self::Sync {

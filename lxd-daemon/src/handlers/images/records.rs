@@ -179,8 +179,5 @@ pub async fn delete_image(
         );
         Ok(())
     });
-    Ok(ApiResponse::Async {
-        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
-        url: op.url(),
-    })
+    Ok(ApiResponse::operation(&op))
 }

@@ -207,10 +207,7 @@ pub async fn post_images(
             op.set_metadata(meta);
             Ok(())
         });
-        return Ok(ApiResponse::Async {
-            operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
-            url: op.url(),
-        });
+        return Ok(ApiResponse::operation(&op));
     }
     let received = if content_type.starts_with("multipart/form-data") {
         let form = Multipart::from_request(req, &())
@@ -248,10 +245,7 @@ pub async fn post_images(
         }
         result
     });
-    Ok(ApiResponse::Async {
-        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
-        url: op.url(),
-    })
+    Ok(ApiResponse::operation(&op))
 }
 
 /// Check the files, move them into the store and write the record.

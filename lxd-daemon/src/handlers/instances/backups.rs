@@ -231,10 +231,7 @@ pub async fn post_backups(
         .map_err(|e| e.to_string())?;
         Ok(())
     });
-    Ok(ApiResponse::Async {
-        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
-        url: op.url(),
-    })
+    Ok(ApiResponse::operation(&op))
 }
 
 /// `DELETE /1.0/instances/{name}/backups/{backup}`
@@ -255,10 +252,7 @@ pub async fn delete_backup(
         let _ = std::fs::remove_file(file.with_extension("json"));
         std::fs::remove_file(&file).map_err(|e| e.to_string())
     });
-    Ok(ApiResponse::Async {
-        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
-        url: op.url(),
-    })
+    Ok(ApiResponse::operation(&op))
 }
 
 /// `GET /1.0/instances/{name}/backups/{backup}/export`

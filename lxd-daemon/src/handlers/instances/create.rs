@@ -114,10 +114,7 @@ async fn copy_instance(
         );
         Ok(())
     });
-    Ok(ApiResponse::Async {
-        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
-        url: op.url(),
-    })
+    Ok(ApiResponse::operation(&op))
 }
 
 /// `POST /1.0/instances`
@@ -270,8 +267,5 @@ pub async fn post_instances(
         );
         Ok(())
     });
-    Ok(ApiResponse::Async {
-        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
-        url: op.url(),
-    })
+    Ok(ApiResponse::operation(&op))
 }

@@ -73,8 +73,5 @@ pub async fn delete_instance(
             .lifecycle(&inst.project, "instance-deleted", url, &requestor);
         Ok(())
     });
-    Ok(ApiResponse::Async {
-        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
-        url: op.url(),
-    })
+    Ok(ApiResponse::operation(&op))
 }

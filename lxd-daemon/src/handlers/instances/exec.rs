@@ -94,10 +94,7 @@ pub async fn post_instance_exec(
             run_detached(task_state, spec, req, op).await
         })
     };
-    Ok(ApiResponse::Async {
-        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
-        url: op.url(),
-    })
+    Ok(ApiResponse::operation(&op))
 }
 
 fn finish_metadata(op: &Op, extra: &[(&str, Value)]) {

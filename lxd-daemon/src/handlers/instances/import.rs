@@ -85,10 +85,7 @@ pub async fn import(
         let _ = std::fs::remove_dir_all(&work);
         result
     });
-    Ok(ApiResponse::Async {
-        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
-        url: op.url(),
-    })
+    Ok(ApiResponse::operation(&op))
 }
 
 async fn restore(

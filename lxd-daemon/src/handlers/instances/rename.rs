@@ -106,10 +106,7 @@ pub async fn post_instance(
         );
         Ok(())
     });
-    Ok(ApiResponse::Async {
-        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
-        url: op.url(),
-    })
+    Ok(ApiResponse::operation(&op))
 }
 
 /// `PUT /1.0/instances`: apply one state change to every instance of the project.
@@ -152,8 +149,5 @@ pub async fn put_instances(
         }
         Ok(())
     });
-    Ok(ApiResponse::Async {
-        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
-        url: op.url(),
-    })
+    Ok(ApiResponse::operation(&op))
 }

@@ -200,10 +200,7 @@ pub async fn post_snapshots(
         );
         Ok(())
     });
-    Ok(ApiResponse::Async {
-        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
-        url: op.url(),
-    })
+    Ok(ApiResponse::operation(&op))
 }
 
 /// Delete a snapshot's volume and record.
@@ -255,10 +252,7 @@ pub async fn delete_snapshot(
         );
         Ok(())
     });
-    Ok(ApiResponse::Async {
-        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
-        url: op.url(),
-    })
+    Ok(ApiResponse::operation(&op))
 }
 
 /// Restore `snap` into the (stopped) instance: its volume content and its config.

@@ -242,8 +242,5 @@ pub async fn put_instance_state(
     let op = state.operations.start(spec, move |_| async move {
         act(&task_state, inst, req, requestor).await
     });
-    Ok(ApiResponse::Async {
-        operation: serde_json::to_value(op.to_api()).unwrap_or_default(),
-        url: op.url(),
-    })
+    Ok(ApiResponse::operation(&op))
 }
