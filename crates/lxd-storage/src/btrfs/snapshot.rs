@@ -18,12 +18,7 @@ impl BtrfsDriver {
         name: &str,
         snap: &str,
     ) -> Result<PathBuf, StorageError> {
-        let snap_name = format!("{name}/{snap}");
-        check_name(&snap_name)?;
-        let src = fsutil::require_present(&self.mount_path(pool, vol_type, name))?;
-        let dst = self.mount_path(pool, vol_type, &snap_name);
-        fsutil::require_absent(&dst)?;
-        generic::ensure_snapshots_dir(pool, vol_type, name)?;
+        let (src, dst) = generic::prepare_snapshot(self, pool, vol_type, name, snap)?;
         if let Err(e) = self.snapshot_subvolume(&src, &dst, true) {
             let _ = fsutil::remove_dir_if_empty(&snapshots_path(&pool.mount, vol_type, name));
             return Err(e);

@@ -10,7 +10,7 @@ use crate::error::StorageError;
 use crate::fsutil;
 use crate::generic;
 use crate::volume::{
-    check_name, snapshots_path, split_snapshot, ContentType, Pool, Volume, VolumeType, BLOCK_FILE,
+    check_name, snapshots_path, ContentType, Pool, Volume, VolumeType, BLOCK_FILE,
     DEFAULT_BLOCK_SIZE,
 };
 
@@ -134,16 +134,11 @@ impl BtrfsDriver {
         dst: &Volume,
         with_snapshots: bool,
     ) -> Result<PathBuf, StorageError> {
-        check_name(src)?;
-        check_name(&dst.name)?;
-        let src_path = fsutil::require_present(&self.mount_path(pool, src_type, src))?;
-        let dst_path = self.mount_path(pool, dst.vol_type, &dst.name);
-        fsutil::require_absent(&dst_path)?;
-        let snaps = if with_snapshots && split_snapshot(src).is_none() {
-            self.list_snapshots(pool, src_type, src)?
-        } else {
-            Vec::new()
-        };
+        let generic::CopyPlan {
+            src_path,
+            dst_path,
+            snapshots: snaps,
+        } = generic::plan_copy(self, pool, src_type, src, dst, with_snapshots)?;
         self.snapshot_subvolume(&src_path, &dst_path, false)?;
         self.finish_new_volume(pool, &dst_path, dst)?;
         let copied = (|| {

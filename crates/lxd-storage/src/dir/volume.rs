@@ -9,7 +9,7 @@ use crate::fsutil;
 use crate::generic;
 use crate::rsync::{self, CopyMode};
 use crate::volume::{
-    check_name, snapshots_path, split_snapshot, ContentType, Pool, Volume, VolumeType, BLOCK_FILE,
+    check_name, snapshots_path, ContentType, Pool, Volume, VolumeType, BLOCK_FILE,
     DEFAULT_BLOCK_SIZE,
 };
 
@@ -71,12 +71,7 @@ impl DirDriver {
         name: &str,
         snap: &str,
     ) -> Result<PathBuf, StorageError> {
-        let snap_name = format!("{name}/{snap}");
-        check_name(&snap_name)?;
-        let src = fsutil::require_present(&self.mount_path(pool, vol_type, name))?;
-        let dst = self.mount_path(pool, vol_type, &snap_name);
-        fsutil::require_absent(&dst)?;
-        generic::ensure_snapshots_dir(pool, vol_type, name)?;
+        let (src, dst) = generic::prepare_snapshot(self, pool, vol_type, name, snap)?;
         self.copy_tree(pool, &src, &dst, vol_type)?;
         Ok(dst)
     }
@@ -106,16 +101,11 @@ impl DirDriver {
         dst: &Volume,
         with_snapshots: bool,
     ) -> Result<PathBuf, StorageError> {
-        check_name(src)?;
-        check_name(&dst.name)?;
-        let src_path = fsutil::require_present(&self.mount_path(pool, src_type, src))?;
-        let dst_path = self.mount_path(pool, dst.vol_type, &dst.name);
-        fsutil::require_absent(&dst_path)?;
-        let snaps = if with_snapshots && split_snapshot(src).is_none() {
-            self.list_snapshots(pool, src_type, src)?
-        } else {
-            Vec::new()
-        };
+        let generic::CopyPlan {
+            src_path,
+            dst_path,
+            snapshots: snaps,
+        } = generic::plan_copy(self, pool, src_type, src, dst, with_snapshots)?;
         let result = (|| {
             self.copy_tree(pool, &src_path, &dst_path, dst.vol_type)?;
             for snap in &snaps {
