@@ -43,6 +43,8 @@ async fn serve(opts: Options) -> anyhow::Result<()> {
     let state = Daemon::new(paths.clone(), db, facts, events);
     crate::startup_warnings::record(&state).await;
     crate::storage_backend::mount_all(&state).await;
+    crate::tasks::image_expiry::prune_leftover_files(&state).await;
+    crate::tasks::image_expiry::run(&state).await;
 
     let api = crate::server::listener::open(&paths.socket(), opts.group.as_deref())?;
     let app = crate::api::router::app(state.clone());
@@ -50,6 +52,7 @@ async fn serve(opts: Options) -> anyhow::Result<()> {
     let serving = tokio::spawn(crate::server::unix::serve(api.listener, app, stop));
     state.ready.send_replace(true);
     crate::handlers::instances::state::autostart(&state).await;
+    crate::tasks::start(&state);
     tracing::info!(dir = %paths.var.display(), "LXD is ready");
 
     let mut term = signal(SignalKind::terminate())?;

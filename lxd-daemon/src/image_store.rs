@@ -31,3 +31,41 @@ pub fn remove_files(paths: &Paths, fingerprint: &str) {
         }
     }
 }
+
+/// Remove every trace of an image no project references any more: its files and the image
+/// volume each pool may hold for it (btrfs keeps `images/<fp>` per pool; instances made from
+/// it are independent snapshots and stay). Failures are logged, not returned: the record is
+/// already gone.
+pub async fn remove_everywhere(state: &crate::state::AppState, fingerprint: &str) {
+    remove_files(&state.paths, fingerprint);
+    let rows = match state.db.read(|c| {
+        lxd_db::pools::names(c)?
+            .iter()
+            .map(|n| lxd_db::pools::get(c, n))
+            .collect::<Result<Vec<_>, _>>()
+    }) {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::warn!(error = %e, "Failed to list storage pools for an image delete");
+            return;
+        }
+    };
+    for row in rows {
+        let Some(driver) = lxd_storage::driver(&row.driver) else {
+            continue;
+        };
+        let pool = crate::storage_backend::pool_of(state, &row);
+        let fp = fingerprint.to_string();
+        let done = tokio::task::spawn_blocking(move || {
+            driver.delete_volume(&pool, lxd_storage::VolumeType::Image, &fp)
+        })
+        .await;
+        match done {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(pool = %row.name, error = %e, "Failed to delete image volume")
+            }
+            Err(e) => tracing::warn!(pool = %row.name, error = %e, "Failed to delete image volume"),
+        }
+    }
+}

@@ -67,6 +67,24 @@ pub fn fingerprints(conn: &Connection, project: &str) -> Result<Vec<String>, DbE
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Every cached image (downloaded from a remote) with its project:
+/// `(project, fingerprint, uploaded_at, last_used_at)`, the inputs of cache expiry.
+pub fn cached(conn: &Connection) -> Result<Vec<(String, String, String, String)>, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.name, i.fingerprint, i.uploaded_at, i.last_used_at FROM images i
+         JOIN projects p ON p.id = i.project_id WHERE i.cached = 1 ORDER BY i.id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Every fingerprint recorded in any project (what the files in `images/` may belong to).
+pub fn all_fingerprints(conn: &Connection) -> Result<Vec<String>, DbError> {
+    let mut stmt = conn.prepare_cached("SELECT DISTINCT fingerprint FROM images ORDER BY 1")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// One image by full fingerprint or a unique prefix of it.
 pub fn get(conn: &Connection, project: &str, fingerprint: &str) -> Result<Image, DbError> {
     let mut stmt = conn.prepare_cached(&format!(

@@ -145,6 +145,12 @@ async fn update(
         .db
         .write(move |c| lxd_db::server_config::replace_all(c, &write))
         .await?;
+    let expiry_key = "images.remote_cache_expiry";
+    if current.get(expiry_key) != next.get(expiry_key) {
+        // As LXD resets its expiry task: a new expiry applies at once.
+        let s = state.clone();
+        tokio::spawn(async move { crate::tasks::image_expiry::run(&s).await });
+    }
     state.events.lifecycle(
         "default",
         "config-updated",

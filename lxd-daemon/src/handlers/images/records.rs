@@ -169,7 +169,7 @@ pub async fn delete_image(
             .await
             .map_err(|e| e.to_string())?;
         if !still_used {
-            crate::image_store::remove_files(&task_state.paths, &fingerprint);
+            crate::image_store::remove_everywhere(&task_state, &fingerprint).await;
         }
         task_state.events.lifecycle(
             &project,
