@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use lxd_runtime::cgroup::{
-    apply_writes, freeze, plan_limits, read_usage, thaw, CgroupBase, CgroupHost, CgroupPaths,
-    HostFacts, RealCgroupFs,
+    apply_writes, freeze, plan_limits, read_usage, thaw, Backend, CgroupBase, CgroupHost,
+    CgroupPaths, HostFacts, RealCgroupFs,
 };
 use lxd_sys::paths::HostPaths;
 use nix::unistd::Pid;
@@ -30,10 +30,20 @@ fn open(name: &str) -> Result<(RealCgroupFs, CgroupHost, CgroupPaths), String> {
     Ok((fs, host, paths))
 }
 
-/// For the monitor: create the container's cgroup, apply its limits, and put init in it.
+/// Whether the host has a cgroup v2 hierarchy (pure v2, or hybrid's `unified`), which the
+/// container's cgroup is then part of.
+pub fn host_has_v2() -> bool {
+    CgroupHost::discover(&RealCgroupFs, &HostPaths::real())
+        .is_ok_and(|h| h.hierarchies.iter().any(|x| x.backend == Backend::V2))
+}
+
+/// For the monitor: create the container's cgroup, apply its limits, put init in it, and
+/// delegate its v2 cgroup to the container's root (`root` = host uid and gid of container
+/// root; `None` for a privileged container, whose root is the host's).
 pub fn create_closure(
     name: &str,
     config: &lxd_api::ConfigMap,
+    root: Option<(u32, u32)>,
 ) -> impl FnMut(Pid) -> Result<(), String> {
     let (name, config) = (name.to_string(), config.clone());
     move |pid| {
@@ -42,6 +52,9 @@ pub fn create_closure(
         let facts = HostFacts::read(&fs, &host, &HostPaths::real()).map_err(|e| e.to_string())?;
         let writes = plan_limits(&config, &host, &facts).map_err(|e| e.to_string())?;
         apply_writes(&fs, &paths, &writes).map_err(|e| e.to_string())?;
+        if let Some((uid, gid)) = root {
+            paths.delegate(&fs, uid, gid).map_err(|e| e.to_string())?;
+        }
         paths
             .attach(&fs, pid.as_raw() as u32)
             .map_err(|e| e.to_string())

@@ -18,7 +18,13 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
 /// `lxd forkmonitor SPEC`: start the container and watch it until init ends.
 pub fn monitor(spec_path: &Path) -> anyhow::Result<()> {
     let spec: ContainerSpec = read_json(spec_path)?;
-    let mut attach = crate::cgroups::create_closure(&spec.name, &spec.config);
+    let root = spec.idmap.as_ref().and_then(|m| {
+        let host_of = |ranges: &[lxd_runtime::container::IdRange]| {
+            ranges.iter().find(|r| r.nsid == 0).map(|r| r.hostid)
+        };
+        Some((host_of(&m.uid)?, host_of(&m.gid)?))
+    });
+    let mut attach = crate::cgroups::create_closure(&spec.name, &spec.config, root);
     let result = lxd_runtime::container::monitor::run(&spec, &mut attach, &mut |started| {
         if let Err(e) = started {
             eprintln!("Failed to start container {:?}: {e}", spec.name);

@@ -46,6 +46,7 @@ pub fn container_spec(
         state_dir: crate::runtime::state_dir(paths, name),
         config: config.clone(),
         binds: Vec::new(),
+        mount_cgroup2: crate::cgroups::host_has_v2(),
     }
 }
 

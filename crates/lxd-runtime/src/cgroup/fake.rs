@@ -19,6 +19,7 @@ pub enum FsOp {
     Write(PathBuf, String),
     CreateDir(PathBuf),
     RemoveDir(PathBuf),
+    Chown(PathBuf, u32, u32),
 }
 
 #[derive(Debug, Default)]
@@ -201,6 +202,15 @@ impl CgroupFs for FakeCgroupFs {
     fn exists(&self, path: &Path) -> bool {
         let state = self.lock();
         state.dirs.contains(path) || state.files.contains_key(path)
+    }
+
+    fn chown(&self, path: &Path, uid: u32, gid: u32) -> io::Result<()> {
+        let mut state = self.lock();
+        if !state.dirs.contains(path) && !state.files.contains_key(path) {
+            return Err(errno(Errno::ENOENT));
+        }
+        state.ops.push(FsOp::Chown(path.to_path_buf(), uid, gid));
+        Ok(())
     }
 
     fn list_dirs(&self, path: &Path) -> io::Result<Vec<String>> {

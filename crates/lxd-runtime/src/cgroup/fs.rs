@@ -22,6 +22,8 @@ pub trait CgroupFs: Send + Sync {
     fn exists(&self, path: &Path) -> bool;
     /// Names of the sub-directories of `path` (symlinks to directories included), sorted.
     fn list_dirs(&self, path: &Path) -> io::Result<Vec<String>>;
+    /// Give a file or directory to `uid`/`gid` (delegating a cgroup to a container's root).
+    fn chown(&self, path: &Path, uid: u32, gid: u32) -> io::Result<()>;
 }
 
 /// The real filesystem.
@@ -53,6 +55,10 @@ impl CgroupFs for RealCgroupFs {
 
     fn exists(&self, path: &Path) -> bool {
         path.exists()
+    }
+
+    fn chown(&self, path: &Path, uid: u32, gid: u32) -> io::Result<()> {
+        std::os::unix::fs::chown(path, Some(uid), Some(gid))
     }
 
     fn list_dirs(&self, path: &Path) -> io::Result<Vec<String>> {

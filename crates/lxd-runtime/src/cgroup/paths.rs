@@ -13,6 +13,9 @@ use super::discover::{Backend, CgroupHost, Controller};
 use super::fs::CgroupFs;
 use super::CgroupError;
 
+/// The files of a v2 cgroup a delegatee must own (Documentation/admin-guide/cgroup-v2.rst).
+const DELEGATED_FILES: &[&str] = &["cgroup.procs", "cgroup.threads", "cgroup.subtree_control"];
+
 /// Where below each hierarchy the container's cgroup goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CgroupBase {
@@ -146,6 +149,27 @@ impl CgroupPaths {
             let path = dir.join("cgroup.procs");
             fs.write(&path, &pid.to_string())
                 .map_err(|e| CgroupError::io("attach a process to", path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Delegate the v2 cgroup to a container's root (`uid`/`gid` on the host), as the kernel's
+    /// delegation model asks: the directory and its `cgroup.procs`, `cgroup.threads` and
+    /// `cgroup.subtree_control` change owner, so the container's init (systemd) can build its
+    /// own tree below. v1 hierarchies and a host without v2 are left alone.
+    pub fn delegate(&self, fs: &dyn CgroupFs, uid: u32, gid: u32) -> Result<(), CgroupError> {
+        let Some(dir) = &self.v2 else {
+            return Ok(());
+        };
+        fs.chown(dir, uid, gid)
+            .map_err(|e| CgroupError::io("delegate", dir, e))?;
+        for file in DELEGATED_FILES {
+            let path = dir.join(file);
+            match fs.chown(&path, uid, gid) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(CgroupError::io("delegate", path, e)),
+            }
         }
         Ok(())
     }

@@ -132,3 +132,35 @@ fn cgroup_paths_remove_nested_children_first() {
         ]
     );
 }
+
+#[test]
+fn cgroup_paths_delegate_chowns_only_the_v2_dir_and_its_delegation_files() {
+    let (fs, host) = hybrid();
+    let cg = CgroupPaths::payload(&host, CgroupBase::Own, "c1").unwrap();
+    cg.create(&fs).unwrap();
+    let v2 = cg.unified_dir().unwrap().to_path_buf();
+    fs.add_file(v2.join("cgroup.procs"), "");
+    fs.add_file(v2.join("cgroup.subtree_control"), "");
+    fs.clear_ops();
+    cg.delegate(&fs, 1_000_000, 1_000_000).unwrap();
+    let chowns: Vec<FsOp> = fs
+        .ops()
+        .into_iter()
+        .filter(|o| matches!(o, FsOp::Chown(..)))
+        .collect();
+    assert_eq!(
+        chowns,
+        vec![
+            FsOp::Chown(v2.clone(), 1_000_000, 1_000_000),
+            FsOp::Chown(v2.join("cgroup.procs"), 1_000_000, 1_000_000),
+            FsOp::Chown(v2.join("cgroup.subtree_control"), 1_000_000, 1_000_000),
+        ]
+    );
+}
+
+#[test]
+fn cgroup_paths_delegate_missing_dir_is_an_error() {
+    let (fs, host) = hybrid();
+    let cg = CgroupPaths::payload(&host, CgroupBase::Own, "never-created").unwrap();
+    assert!(cg.delegate(&fs, 1, 1).is_err());
+}

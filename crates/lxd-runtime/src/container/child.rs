@@ -62,7 +62,8 @@ fn setup_and_exec(
             .map_err(|e| format!("Failed to become uid 0: {e}"))?;
     }
     let here = Path::new(".");
-    mounts::mount_kernel_filesystems(here, console, &spec.binds).map_err(|e| e.to_string())?;
+    mounts::mount_kernel_filesystems(here, console, &spec.binds, spec.mount_cgroup2)
+        .map_err(|e| e.to_string())?;
     mounts::pivot_into(here).map_err(|e| e.to_string())?;
     sethostname(&spec.name).map_err(|e| format!("Failed to set the hostname: {e}"))?;
     setsid().map_err(|e| format!("Failed to start a session: {e}"))?;

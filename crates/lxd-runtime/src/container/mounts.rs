@@ -88,6 +88,7 @@ pub fn mount_kernel_filesystems(
     rootfs: &Path,
     console: Option<&Path>,
     binds: &[(PathBuf, PathBuf, bool)],
+    cgroup2: bool,
 ) -> Result<(), MountError> {
     let nosuid = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     let proc = rootfs.join("proc");
@@ -103,6 +104,12 @@ pub fn mount_kernel_filesystems(
         NONE,
     )
     .map_err(sys("mount sysfs on", &sysfs))?;
+    if cgroup2 {
+        // Inside the cgroup namespace, cgroup2 shows the container's own cgroup as its root.
+        let cgroup = sysfs.join("fs/cgroup");
+        mount(Some("cgroup2"), &cgroup, Some("cgroup2"), nosuid, NONE)
+            .map_err(sys("mount cgroup2 on", &cgroup))?;
+    }
 
     let dev = rootfs.join("dev");
     ensure_dir(&dev)?;

@@ -51,6 +51,11 @@ pub struct ContainerSpec {
     /// Extra bind mounts `(host path, path inside, read-only)`.
     #[serde(default)]
     pub binds: Vec<(PathBuf, PathBuf, bool)>,
+    /// Mount the container's own cgroup v2 tree (its cgroup namespace root) on
+    /// `/sys/fs/cgroup`, so an init such as systemd can manage it; set when the host has a v2
+    /// hierarchy the container's cgroup is in.
+    #[serde(default)]
+    pub mount_cgroup2: bool,
 }
 
 impl ContainerSpec {
