@@ -46,6 +46,22 @@ pub fn pidfd_send_signal(pidfd: BorrowedFd<'_>, signal: Option<Signal>) -> io::R
     Ok(())
 }
 
+/// `kill(2)` with a signal number, for the real-time signals `nix::sys::signal::Signal` cannot
+/// name (systemd's `SIGRTMIN+3`).
+pub fn kill_raw(pid: Pid, signal: libc::c_int) -> io::Result<()> {
+    // SAFETY: kill takes a pid and a signal number by value and touches no memory of ours.
+    let ret = unsafe { libc::kill(pid.as_raw(), signal) };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The C library's `SIGRTMIN` (34 on glibc: the kernel's 32 minus the two it keeps).
+pub fn sigrtmin() -> libc::c_int {
+    libc::SIGRTMIN()
+}
+
 /// An fd for the user namespace of process `pid` (`<proc>/<pid>/ns/user`), as
 /// [`crate::mount_api::mount_setattr_idmap`] and `setns(2)` take it.
 pub fn open_userns(paths: &HostPaths, pid: Pid) -> io::Result<OwnedFd> {

@@ -55,8 +55,25 @@ pub async fn start(paths: &Paths, spec: &ContainerSpec) -> Result<MonitorState, 
     }
 }
 
-/// Stop a container: `force` kills init at once; otherwise init gets SIGPWR (LXD's halt
-/// signal) and is killed after `timeout` seconds (`-1` waits forever).
+/// The signal that asks init to halt, chosen as liblxc does for LXD: `SIGRTMIN+3` when init
+/// blocks it (systemd does, reading its signals through a signalfd; SIGPWR would only start
+/// `sigpwr.target`), else SIGPWR. `status` is init's `/proc/PID/status`.
+pub fn halt_signal(status: &str, sigrtmin: i32) -> i32 {
+    let rt3 = sigrtmin + 3;
+    let blocked = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigBlk:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .unwrap_or(0);
+    if (1..=64).contains(&rt3) && blocked & (1u64 << (rt3 - 1)) != 0 {
+        rt3
+    } else {
+        Signal::SIGPWR as i32
+    }
+}
+
+/// Stop a container: `force` kills init at once; otherwise init gets its halt signal (see
+/// [`halt_signal`]) and is killed after `timeout` seconds (`-1` waits forever).
 pub async fn stop(
     paths: &Paths,
     name: &str,
@@ -70,7 +87,8 @@ pub async fn stop(
     if force || timeout == 0 {
         let _ = kill(init, Signal::SIGKILL);
     } else {
-        let _ = kill(init, Signal::SIGPWR);
+        let status = std::fs::read_to_string(format!("/proc/{init}/status")).unwrap_or_default();
+        let _ = lxd_sys::proc::kill_raw(init, halt_signal(&status, lxd_sys::proc::sigrtmin()));
         let deadline = (timeout > 0)
             .then(|| tokio::time::Instant::now() + Duration::from_secs(timeout as u64));
         while running(paths, name).is_some() {
@@ -97,4 +115,19 @@ fn monitor_done(paths: &Paths, name: &str) -> bool {
         .ok()
         .and_then(|b| serde_json::from_slice::<MonitorState>(&b).ok())
         .is_none_or(|s| s.exit_status.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::halt_signal;
+
+    #[test]
+    fn halt_signal_systemd_blocking_rtmin3_gets_it_else_sigpwr() {
+        // systemd 252 as init: SigBlk with bit 36 (signal 37 = SIGRTMIN+3 on glibc) set.
+        let systemd = "Name:\tsystemd\nSigBlk:\t7be3c0fe28014a03\nSigIgn:\t0000000000001000\n";
+        assert_eq!(halt_signal(systemd, 34), 37);
+        let busybox = "Name:\tinit\nSigBlk:\t0000000000000000\n";
+        assert_eq!(halt_signal(busybox, 34), nix::libc::SIGPWR);
+        assert_eq!(halt_signal("", 34), nix::libc::SIGPWR);
+    }
 }
