@@ -40,12 +40,13 @@ pub fn state_dir(paths: &Paths, name: &str) -> PathBuf {
     paths.log.join(name)
 }
 
-/// The `lxd` binary that runs the helpers (this daemon's own executable).
+/// The `lxd` binary that runs the helpers: this daemon's own executable through
+/// `/proc/self/exe`, which still works after the file was replaced on disk (a package upgrade
+/// or a rebuild while the daemon runs), where the path would name the new binary or nothing.
 pub fn helper_binary() -> PathBuf {
     std::env::var_os("LXD_HELPER_BINARY")
         .map(PathBuf::from)
-        .or_else(|| std::env::current_exe().ok())
-        .unwrap_or_else(|| PathBuf::from("lxd"))
+        .unwrap_or_else(|| PathBuf::from("/proc/self/exe"))
 }
 
 /// A spec skeleton for `name` whose state lives under `paths`.
