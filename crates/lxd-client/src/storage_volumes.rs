@@ -44,6 +44,11 @@ impl Client {
         filters: &[String],
         all_projects: bool,
     ) -> Result<Vec<StorageVolume>> {
+        self.require("The server", "storage").await?;
+        if all_projects {
+            self.require("The server", "storage_volumes_all_projects")
+                .await?;
+        }
         let filter = query_escape(&filter_expression(filters));
         let query = if all_projects {
             format!("all-projects=true&filter={filter}&recursion=1")
@@ -61,6 +66,7 @@ impl Client {
         kind: &str,
         name: &str,
     ) -> Result<(StorageVolume, String)> {
+        self.require("The server", "storage").await?;
         self.get_struct(&volume_path(pool, kind, name)).await
     }
 
@@ -71,6 +77,7 @@ impl Client {
         kind: &str,
         name: &str,
     ) -> Result<StorageVolumeState> {
+        self.require("The server", "storage_volume_state").await?;
         let path = format!("{}/state", volume_path(pool, kind, name));
         Ok(self.get_struct(&path).await?.0)
     }
@@ -81,6 +88,7 @@ impl Client {
         pool: &str,
         vol: &StorageVolumesPost,
     ) -> Result<()> {
+        self.require("The server", "storage").await?;
         let path = format!("{}/{}", volumes_path(pool), escape_path(&vol.kind));
         self.query_async_ok("POST", &path, vol).await?;
         Ok(())
@@ -92,6 +100,19 @@ impl Client {
         pool: &str,
         vol: &StorageVolumesPost,
     ) -> Result<Option<Operation>> {
+        self.require("The server", "storage_api_local_volume_handling")
+            .await?;
+        if vol.source.volume_only {
+            self.require("The target server", "storage_api_volume_snapshots")
+                .await?;
+        }
+        if vol.source.refresh {
+            self.require("The target server", "custom_volume_refresh")
+                .await?;
+        }
+        if !vol.source.project.is_empty() {
+            self.require("The server", "storage_api_project").await?;
+        }
         let path = format!("{}/{}", volumes_path(pool), escape_path(&vol.kind));
         self.query_async_ok("POST", &path, vol).await
     }
@@ -105,6 +126,11 @@ impl Client {
         put: &StorageVolumePut,
         etag: &str,
     ) -> Result<()> {
+        self.require("The server", "storage").await?;
+        if !put.restore.is_empty() {
+            self.require("The server", "storage_api_volume_snapshots")
+                .await?;
+        }
         self.query_with("PUT", &volume_path(pool, kind, name), put, Some(etag))
             .await?;
         Ok(())
@@ -119,6 +145,15 @@ impl Client {
         body: &serde_json::Value,
         etag: &str,
     ) -> Result<()> {
+        self.require("The server", "storage").await?;
+        if body
+            .get("restore")
+            .and_then(|r| r.as_str())
+            .is_some_and(|r| !r.is_empty())
+        {
+            self.require("The server", "storage_api_volume_snapshots")
+                .await?;
+        }
         self.query(
             "PUT",
             &volume_path(pool, kind, name),
@@ -136,6 +171,7 @@ impl Client {
         kind: &str,
         name: &str,
     ) -> Result<()> {
+        self.require("The server", "storage").await?;
         self.query("DELETE", &volume_path(pool, kind, name), None, None)
             .await?;
         Ok(())
@@ -150,6 +186,8 @@ impl Client {
         name: &str,
         post: &StorageVolumePost,
     ) -> Result<Option<Operation>> {
+        self.require("The server", "storage_api_volume_rename")
+            .await?;
         self.query_async_ok("POST", &volume_path(pool, kind, name), post)
             .await
     }
@@ -162,6 +200,8 @@ impl Client {
         name: &str,
         req: &StorageVolumeSnapshotsPost,
     ) -> Result<()> {
+        self.require("The server", "storage_api_volume_snapshots")
+            .await?;
         let path = format!("{}/snapshots", volume_path(pool, kind, name));
         self.query_wait("POST", &path, Some(serde_json::to_value(req)?))
             .await
@@ -174,6 +214,8 @@ impl Client {
         kind: &str,
         name: &str,
     ) -> Result<Vec<StorageVolumeSnapshot>> {
+        self.require("The server", "storage_api_volume_snapshots")
+            .await?;
         let path = format!("{}/snapshots?recursion=1", volume_path(pool, kind, name));
         Ok(self.get_struct(&path).await?.0)
     }
@@ -186,6 +228,8 @@ impl Client {
         name: &str,
         snapshot: &str,
     ) -> Result<(StorageVolumeSnapshot, String)> {
+        self.require("The server", "storage_api_volume_snapshots")
+            .await?;
         self.get_struct(&snapshot_path(pool, kind, name, snapshot))
             .await
     }
@@ -200,6 +244,8 @@ impl Client {
         put: &StorageVolumeSnapshotPut,
         etag: &str,
     ) -> Result<()> {
+        self.require("The server", "storage_api_volume_snapshots")
+            .await?;
         let path = snapshot_path(pool, kind, name, snapshot);
         if let Some(op) = self.query_async_ok_etag("PUT", &path, put, etag).await? {
             self.wait_operation(&op.id).await?;
@@ -216,6 +262,8 @@ impl Client {
         snapshot: &str,
         new_name: &str,
     ) -> Result<()> {
+        self.require("The server", "storage_api_volume_snapshots")
+            .await?;
         let body = serde_json::to_value(StorageVolumeSnapshotPost {
             name: new_name.to_string(),
         })?;
@@ -231,8 +279,22 @@ impl Client {
         name: &str,
         snapshot: &str,
     ) -> Result<()> {
+        self.require("The server", "storage_api_volume_snapshots")
+            .await?;
         let path = snapshot_path(pool, kind, name, snapshot);
         self.query_wait("DELETE", &path, None).await
+    }
+
+    /// Refuses a server without API extension `name`, as the Go client does before a call
+    /// (`prefix` is "The server" or "The target server").
+    async fn require(&self, prefix: &str, name: &str) -> Result<()> {
+        let (server, _) = self.get_server().await?;
+        if server.untrusted.api_extensions.iter().any(|e| e == name) {
+            return Ok(());
+        }
+        Err(ClientError::Unexpected(format!(
+            "{prefix} is missing the required \"{name}\" API extension"
+        )))
     }
 
     /// Sends `body`; an async answer gives its operation, a sync answer `None`.
