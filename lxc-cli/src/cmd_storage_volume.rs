@@ -227,6 +227,7 @@ pub fn on_target(client: Client, target: &Option<String>) -> Client {
 impl VolumeCmd {
     pub async fn run(self, ctx: Ctx) -> Result<()> {
         use crate::cmd_storage_volume_attach as attach;
+        use crate::cmd_storage_volume_backup as backup;
         use crate::cmd_storage_volume_config as config;
         use crate::cmd_storage_volume_copy as copy;
         use crate::cmd_storage_volume_list as list;
@@ -268,18 +269,22 @@ impl VolumeCmd {
             VolumeSub::Restore(a) => config::restore(&ctx, &a).await,
             VolumeSub::Info(a) => list::info(&ctx, &a).await,
             VolumeSub::List(a) => list::list(&ctx, &a).await,
-            VolumeSub::Export { args, .. } => {
-                if check_args(&path("export"), &args, 2, Some(3))? {
-                    return Ok(());
-                }
-                bail!("Storage volume export is not implemented in this client")
+            VolumeSub::Export {
+                args,
+                compression,
+                optimized_storage,
+                target,
+                volume_only,
+            } => {
+                let flags = backup::ExportFlags {
+                    compression,
+                    optimized_storage,
+                    target,
+                    volume_only,
+                };
+                backup::export(&ctx, &args, &flags).await
             }
-            VolumeSub::Import(a) => {
-                if check_args(&path("import"), &a.args, 2, Some(3))? {
-                    return Ok(());
-                }
-                bail!("Storage volume import is not implemented in this client")
-            }
+            VolumeSub::Import(a) => backup::import(&ctx, &a.args, &a.target).await,
         }
     }
 }

@@ -35,6 +35,7 @@ mod cmd_storage;
 mod cmd_storage_info;
 mod cmd_storage_volume;
 mod cmd_storage_volume_attach;
+mod cmd_storage_volume_backup;
 mod cmd_storage_volume_config;
 mod cmd_storage_volume_copy;
 mod cmd_storage_volume_list;
