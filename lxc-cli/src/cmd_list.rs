@@ -101,7 +101,7 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
 }
 
 /// lxc's `utils.ByName` row order.
-fn row_cmp(a: &[String], b: &[String]) -> Ordering {
+pub fn row_cmp(a: &[String], b: &[String]) -> Ordering {
     for (x, y) in a.iter().zip(b) {
         if x == y {
             continue;

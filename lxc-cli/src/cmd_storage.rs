@@ -82,6 +82,8 @@ enum StorageSub {
         #[arg(long, value_name = "")]
         target: Option<String>,
     },
+    /// Manage storage volumes
+    Volume(crate::cmd_storage_volume::VolumeCmd),
 }
 
 const EDIT_HELP: &str = "### This is a YAML representation of a storage pool.
@@ -140,6 +142,7 @@ impl StorageCmd {
             return Ok(());
         };
         match cmd {
+            StorageSub::Volume(v) => v.run(ctx).await,
             StorageSub::List { args, format } => {
                 if check_args(&["storage", "list"], &args, 0, Some(1))? {
                     return Ok(());

@@ -9,6 +9,7 @@ use crate::help_pages::{GLOBAL_FLAGS, PAGES};
 use crate::help_pages_image::IMAGE_PAGES;
 use crate::help_pages_instance::INSTANCE_PAGES;
 use crate::help_pages_transfer::TRANSFER_PAGES;
+use crate::help_pages_volume::VOLUME_PAGES;
 
 /// The page of `path`, or of its nearest ancestor that has one.
 fn page(path: &[&str]) -> Option<(&'static str, &'static str)> {
@@ -19,6 +20,7 @@ fn page(path: &[&str]) -> Option<(&'static str, &'static str)> {
             .chain(IMAGE_PAGES)
             .chain(INSTANCE_PAGES)
             .chain(TRANSFER_PAGES)
+            .chain(VOLUME_PAGES)
             .find(|(p, _, _)| *p == key)
             .map(|(_, long, body)| (*long, *body))
     })

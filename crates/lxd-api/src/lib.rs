@@ -17,6 +17,7 @@ pub mod resources;
 pub mod server;
 pub mod status;
 pub mod storage;
+pub mod storage_volume;
 pub mod warning;
 
 pub use envelope::{Response, ResponseType};

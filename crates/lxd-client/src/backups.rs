@@ -44,7 +44,18 @@ impl Client {
         out: &mut dyn Write,
         progress: Option<ProgressFn>,
     ) -> Result<u64> {
-        let url = self.url_with_project(&format!("{}/export", backup_path(instance, backup)));
+        let path = format!("{}/export", backup_path(instance, backup));
+        self.download_backup(&path, out, progress).await
+    }
+
+    /// `GET <path>` (a backup's `/export`) streamed into `out`; returns the byte count.
+    pub(crate) async fn download_backup(
+        &self,
+        path: &str,
+        out: &mut dyn Write,
+        progress: Option<ProgressFn>,
+    ) -> Result<u64> {
+        let url = self.url_with_project(path);
         let req = self
             .request_builder("GET", &url)?
             .body(http_body_util::Empty::<bytes::Bytes>::new())
@@ -96,21 +107,38 @@ impl Client {
         name: &str,
         progress: Option<ProgressFn>,
     ) -> Result<Operation> {
+        let mut headers = vec![];
+        if !pool.is_empty() {
+            headers.push(("X-LXD-pool", pool));
+        }
+        if !name.is_empty() {
+            headers.push(("X-LXD-name", name));
+        }
+        self.upload_backup("/1.0/instances", file, &headers, progress)
+            .await
+    }
+
+    /// `POST <path>` with a backup tarball as an `application/octet-stream` body and extra
+    /// `headers`; returns the operation the server starts.
+    pub(crate) async fn upload_backup(
+        &self,
+        path: &str,
+        file: std::fs::File,
+        headers: &[(&str, &str)],
+        progress: Option<ProgressFn>,
+    ) -> Result<Operation> {
         let length = file
             .metadata()
             .map(|m| i64::try_from(m.len()).unwrap_or(-1))
             .unwrap_or(-1);
         let tracker =
             progress.map(|handler| ProgressTracker::new(length, ProgressStyle::Percent, handler));
-        let url = self.url_with_project("/1.0/instances");
+        let url = self.url_with_project(path);
         let mut builder = self
             .request_builder("POST", &url)?
             .header(http::header::CONTENT_TYPE, "application/octet-stream");
-        if !pool.is_empty() {
-            builder = builder.header("X-LXD-pool", pool);
-        }
-        if !name.is_empty() {
-            builder = builder.header("X-LXD-name", name);
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
         }
         let segments = vec![Segment::File(tokio::fs::File::from_std(file))];
         let req = builder

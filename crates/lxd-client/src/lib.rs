@@ -22,6 +22,8 @@ pub mod profiles;
 pub mod progress;
 pub mod server;
 pub mod storage;
+pub mod storage_volume_backups;
+pub mod storage_volumes;
 pub mod transport;
 pub mod warnings;
 pub mod websocket;
