@@ -17,6 +17,7 @@ pub mod resources;
 pub mod server;
 pub mod status;
 pub mod storage;
+pub mod storage_volume;
 pub mod warning;
 
 pub use envelope::{Response, ResponseType};
@@ -27,6 +28,11 @@ pub use project::Project;
 pub use server::{Server, ServerEnvironment, ServerPut, ServerStorageDriverInfo, ServerUntrusted};
 pub use status::StatusCode;
 pub use storage::{StoragePool, StoragePoolPut, StoragePoolsPost};
+pub use storage_volume::{
+    StorageVolume, StorageVolumePost, StorageVolumePut, StorageVolumeSnapshot,
+    StorageVolumeSnapshotPost, StorageVolumeSnapshotPut, StorageVolumeSnapshotsPost,
+    StorageVolumeSource, StorageVolumeState, StorageVolumeStateUsage, StorageVolumesPost,
+};
 pub use warning::{Warning, WarningPut};
 
 /// Config maps are string to string and marshal with sorted keys, as Go maps do.
