@@ -52,6 +52,7 @@ fn spec(dir: &Path, name: &str) -> ContainerSpec {
         state_dir: dir.join("state"),
         config: BTreeMap::new(),
         binds: Vec::new(),
+        volume_binds: Vec::new(),
     }
 }
 

@@ -46,6 +46,7 @@ pub fn container_spec(
         state_dir: crate::runtime::state_dir(paths, name),
         config: config.clone(),
         binds: Vec::new(),
+        volume_binds: Vec::new(),
     }
 }
 
