@@ -72,7 +72,10 @@ fn volume_config(conn: &Connection, id: i64) -> Result<ConfigMap, DbError> {
 }
 
 fn write_volume_config(conn: &Connection, id: i64, config: &ConfigMap) -> Result<(), DbError> {
-    conn.execute("DELETE FROM storage_volumes_config WHERE volume_id = ?1", [id])?;
+    conn.execute(
+        "DELETE FROM storage_volumes_config WHERE volume_id = ?1",
+        [id],
+    )?;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO storage_volumes_config (volume_id, key, value) VALUES (?1, ?2, ?3)",
     )?;

@@ -59,7 +59,10 @@ fn volume_create_get_list_round_trip() {
     let list = db.read(|c| volumes::list(c, "p1", None)).unwrap();
     let names: Vec<_> = list.iter().map(|(_, r)| r.name.as_str()).collect();
     assert_eq!(names, ["a", "b"]);
-    assert!(db.read(|c| volumes::list(c, "p2", None)).unwrap().is_empty());
+    assert!(db
+        .read(|c| volumes::list(c, "p2", None))
+        .unwrap()
+        .is_empty());
     assert!(db
         .read(|c| volumes::list(c, "p1", Some("nope")))
         .unwrap()
@@ -88,7 +91,10 @@ fn volume_update_relocate_delete() {
     db.write_blocking(|c| volumes::update(c, key("p1", "a"), "new", &map(&[("k", "v")])))
         .unwrap();
     let got = db.read(|c| volumes::get(c, key("p1", "a"))).unwrap();
-    assert_eq!((got.description.as_str(), got.config), ("new", map(&[("k", "v")])));
+    assert_eq!(
+        (got.description.as_str(), got.config),
+        ("new", map(&[("k", "v")]))
+    );
     let snap = VolumeSnapshotRow {
         name: "s0".into(),
         created_at: "t".into(),
@@ -138,7 +144,9 @@ fn snapshot_create_rename_update_delete() {
         .unwrap();
     db.write_blocking(|c| volumes::update_snapshot(c, key("p1", "a"), "x", "desc", "e"))
         .unwrap();
-    let got = db.read(|c| volumes::snapshot(c, key("p1", "a"), "x")).unwrap();
+    let got = db
+        .read(|c| volumes::snapshot(c, key("p1", "a"), "x"))
+        .unwrap();
     assert_eq!(
         (got.description.as_str(), got.expires_at.as_str()),
         ("desc", "e")

@@ -129,15 +129,42 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("put", "/1.0/storage-pools/{name}/volumes/{type}/{volume}"),
     ("patch", "/1.0/storage-pools/{name}/volumes/{type}/{volume}"),
     ("post", "/1.0/storage-pools/{name}/volumes/{type}/{volume}"),
-    ("delete", "/1.0/storage-pools/{name}/volumes/{type}/{volume}"),
-    ("get", "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots"),
-    ("post", "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots"),
-    ("get", "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots/{snapshot}"),
-    ("put", "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots/{snapshot}"),
-    ("patch", "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots/{snapshot}"),
-    ("post", "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots/{snapshot}"),
-    ("delete", "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots/{snapshot}"),
-    ("get", "/1.0/storage-pools/{name}/volumes/{type}/{volume}/state"),
+    (
+        "delete",
+        "/1.0/storage-pools/{name}/volumes/{type}/{volume}",
+    ),
+    (
+        "get",
+        "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots",
+    ),
+    (
+        "post",
+        "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots",
+    ),
+    (
+        "get",
+        "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots/{snapshot}",
+    ),
+    (
+        "put",
+        "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots/{snapshot}",
+    ),
+    (
+        "patch",
+        "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots/{snapshot}",
+    ),
+    (
+        "post",
+        "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots/{snapshot}",
+    ),
+    (
+        "delete",
+        "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots/{snapshot}",
+    ),
+    (
+        "get",
+        "/1.0/storage-pools/{name}/volumes/{type}/{volume}/state",
+    ),
     ("get", "/1.0/warnings"),
     ("get", "/1.0/warnings/{uuid}"),
     ("put", "/1.0/warnings/{uuid}"),

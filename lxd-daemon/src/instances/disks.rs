@@ -47,7 +47,9 @@ fn resolve(
         }
         let path = PathBuf::from(&source);
         if !path.exists() {
-            if is_true(dev, "optional") || dev.get("required").and_then(|v| parse_bool(v)) == Some(false) {
+            if is_true(dev, "optional")
+                || dev.get("required").and_then(|v| parse_bool(v)) == Some(false)
+            {
                 return Ok(None);
             }
             return Err(format!("Missing source path {source:?} for disk {name:?}"));

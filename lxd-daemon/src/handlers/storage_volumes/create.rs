@@ -189,7 +189,13 @@ pub async fn copy_volume(state: &AppState, plan: CopyPlan<'_>) -> Result<(), Str
     let v = vol.clone();
     blocking(move || {
         if same_pool {
-            dst_driver.copy_volume(&dst_pool, VolumeType::Custom, &src_storage, &v, !volume_only)?;
+            dst_driver.copy_volume(
+                &dst_pool,
+                VolumeType::Custom,
+                &src_storage,
+                &v,
+                !volume_only,
+            )?;
             return Ok(());
         }
         transfer(
@@ -211,7 +217,11 @@ pub async fn copy_volume(state: &AppState, plan: CopyPlan<'_>) -> Result<(), Str
         created_at: crate::time::now_rfc3339(),
         config,
     };
-    let (p, j, n) = (dst.row.name.clone(), dst.project.clone(), dst_name.to_string());
+    let (p, j, n) = (
+        dst.row.name.clone(),
+        dst.project.clone(),
+        dst_name.to_string(),
+    );
     let written = state
         .db
         .write(move |c| {
@@ -234,7 +244,11 @@ pub async fn copy_volume(state: &AppState, plan: CopyPlan<'_>) -> Result<(), Str
         .await;
     if let Err(e) = written {
         let driver = lxd_storage::driver(&dst.row.driver).ok_or("Unknown driver")?;
-        let (pool, name, snaps) = (dst.pool.clone(), vol.name.clone(), snap_names_of(&dst.pool, &vol.name));
+        let (pool, name, snaps) = (
+            dst.pool.clone(),
+            vol.name.clone(),
+            snap_names_of(&dst.pool, &vol.name),
+        );
         let _ = blocking(move || {
             for s in snaps {
                 driver.delete_snapshot(&pool, VolumeType::Custom, &name, &s)?;
@@ -272,7 +286,8 @@ fn transfer(
     let dst_path = dst_driver.create_volume(dst_pool, vol)?;
     let result = (|| {
         for snap in snaps {
-            let from = src_driver.mount_path(src_pool, VolumeType::Custom, &format!("{src_name}/{snap}"));
+            let from =
+                src_driver.mount_path(src_pool, VolumeType::Custom, &format!("{src_name}/{snap}"));
             local_copy(&runner, &from, &dst_path, &dst_pool.config, CopyMode::Sync)?;
             dst_driver.create_snapshot(dst_pool, VolumeType::Custom, &vol.name, snap)?;
         }

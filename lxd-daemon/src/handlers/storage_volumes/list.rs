@@ -12,7 +12,13 @@ use crate::api::{ApiError, ApiResponse, ApiResult};
 use crate::handlers::instances::instance_url;
 use crate::state::AppState;
 
-fn derived(t: &Target, name: &str, vol_type: VolumeType, project: &str, used: String) -> StorageVolume {
+fn derived(
+    t: &Target,
+    name: &str,
+    vol_type: VolumeType,
+    project: &str,
+    used: String,
+) -> StorageVolume {
     let _ = t;
     StorageVolume {
         name: name.to_string(),
@@ -165,7 +171,13 @@ pub async fn get_volumes_of_type(
 }
 
 /// One volume of any type.
-pub fn show(state: &AppState, t: &Target, ty: VolumeType, name: &str, project: &str) -> Result<StorageVolume, ApiError> {
+pub fn show(
+    state: &AppState,
+    t: &Target,
+    ty: VolumeType,
+    name: &str,
+    project: &str,
+) -> Result<StorageVolume, ApiError> {
     if ty == VolumeType::Custom {
         let row = load_custom(state, t, name)?;
         return custom_to_api(state, &t.row.name, &t.project, row);

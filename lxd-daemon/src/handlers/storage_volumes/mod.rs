@@ -71,7 +71,11 @@ impl Target {
 pub fn volume_project(state: &AppState, project: &str) -> Result<String, ApiError> {
     crate::handlers::require_project(state, project)?;
     let row = state.db.read(|c| lxd_db::projects::get(c, project))?;
-    let own = row.config.get("features.storage.volumes").map(String::as_str) == Some("true");
+    let own = row
+        .config
+        .get("features.storage.volumes")
+        .map(String::as_str)
+        == Some("true");
     Ok(if own || project == "default" {
         project.to_string()
     } else {

@@ -9,7 +9,10 @@ use lxd_storage::VolumeType;
 
 use super::create::{copy_volume, CopyPlan};
 use super::used_by::{attaches, custom_volume_users, running_users};
-use super::{blocking, check_volume_name, load_custom, parse_type, require_custom, target, target_in, volume_url};
+use super::{
+    blocking, check_volume_name, load_custom, parse_type, require_custom, target, target_in,
+    volume_url,
+};
 use crate::api::caller::Caller;
 use crate::api::extract::{LxdJson, Params};
 use crate::api::{ApiError, ApiResponse, ApiResult};
@@ -69,7 +72,11 @@ pub async fn post_volume(
     require_custom(ty, "renamed")?;
     let src = target(&state, &pool, &params)?;
     load_custom(&state, &src, &name)?;
-    let dst_pool = if req.pool.is_empty() { pool.clone() } else { req.pool.clone() };
+    let dst_pool = if req.pool.is_empty() {
+        pool.clone()
+    } else {
+        req.pool.clone()
+    };
     let dst_project = if req.project.is_empty() {
         src.project.clone()
     } else {
@@ -117,9 +124,12 @@ pub async fn post_volume(
             })
             .await?;
         let url = volume_url(&pool, "custom", &req.name, &dst.project);
-        state
-            .events
-            .lifecycle(&dst.project, "storage-volume-renamed", url.clone(), &requestor);
+        state.events.lifecycle(
+            &dst.project,
+            "storage-volume-renamed",
+            url.clone(),
+            &requestor,
+        );
         return Ok(ApiResponse::Created { location: url });
     }
     let spec = OpSpec::task("Moving storage volume", &src.project);
@@ -136,7 +146,12 @@ pub async fn post_volume(
         };
         copy_volume(&task_state, plan).await?;
         super::delete::remove(&task_state, &src, &name).await?;
-        let (p, n, np, nn) = (pool.clone(), name.clone(), dst_pool.clone(), req.name.clone());
+        let (p, n, np, nn) = (
+            pool.clone(),
+            name.clone(),
+            dst_pool.clone(),
+            req.name.clone(),
+        );
         task_state
             .db
             .write(move |c| repoint(c, (&p, &n), (&np, &nn)))

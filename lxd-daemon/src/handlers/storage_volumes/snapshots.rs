@@ -6,12 +6,18 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use lxd_api::{StorageVolumeSnapshot, StorageVolumeSnapshotPost, StorageVolumeSnapshotPut, StorageVolumeSnapshotsPost};
+use lxd_api::{
+    StorageVolumeSnapshot, StorageVolumeSnapshotPost, StorageVolumeSnapshotPut,
+    StorageVolumeSnapshotsPost,
+};
 use lxd_db::volumes::VolumeSnapshotRow;
 use lxd_storage::VolumeType;
 
 use super::expiry::{expiry_from, is_never};
-use super::{blocking, check_volume_name, load_custom, parse_type, require_custom, target, volume_url, Target, ZERO_TIME};
+use super::{
+    blocking, check_volume_name, load_custom, parse_type, require_custom, target, volume_url,
+    Target, ZERO_TIME,
+};
 use crate::api::caller::Caller;
 use crate::api::extract::{IfMatch, LxdJson, Params};
 use crate::api::{ApiError, ApiResponse, ApiResult};
@@ -58,7 +64,9 @@ pub async fn get_snapshots(
         return Ok(ApiResponse::sync(list));
     }
     load_custom(&state, &t, &name)?;
-    let snaps = state.db.read(|c| lxd_db::volumes::snapshots(c, t.key(&name)))?;
+    let snaps = state
+        .db
+        .read(|c| lxd_db::volumes::snapshots(c, t.key(&name)))?;
     if params.recursion() == 0 {
         return Ok(ApiResponse::sync(
             snaps
@@ -122,7 +130,9 @@ pub async fn post_snapshots(
     };
     check_volume_name(&snap)?;
     if existing.contains(&snap) {
-        return Err(ApiError::Conflict(format!("Snapshot {snap:?} already in use")));
+        return Err(ApiError::Conflict(format!(
+            "Snapshot {snap:?} already in use"
+        )));
     }
     let expires_at = match req.expires_at.as_deref() {
         Some(at) if !is_never(Some(at)) => at.to_string(),
@@ -136,8 +146,18 @@ pub async fn post_snapshots(
     spec.resources = Some(resources("storage_volumes", &name));
     let (task_state, requestor) = (state.clone(), caller.requestor());
     let op = state.operations.start(spec, move |_| async move {
-        let (pool_obj, driver, storage, s) = (t.pool.clone(), lxd_storage::driver(&t.row.driver).ok_or("Unknown driver")?, t.storage_name(&name), snap.clone());
-        blocking(move || driver.create_snapshot(&pool_obj, VolumeType::Custom, &storage, &s).map(|_| ())).await?;
+        let (pool_obj, driver, storage, s) = (
+            t.pool.clone(),
+            lxd_storage::driver(&t.row.driver).ok_or("Unknown driver")?,
+            t.storage_name(&name),
+            snap.clone(),
+        );
+        blocking(move || {
+            driver
+                .create_snapshot(&pool_obj, VolumeType::Custom, &storage, &s)
+                .map(|_| ())
+        })
+        .await?;
         let row = VolumeSnapshotRow {
             name: snap.clone(),
             description: vol.description.clone(),
@@ -149,7 +169,12 @@ pub async fn post_snapshots(
         task_state
             .db
             .write(move |c| {
-                let key = lxd_db::volumes::VolumeKey { pool: &p, project: &j, vol_type: "custom", name: &n };
+                let key = lxd_db::volumes::VolumeKey {
+                    pool: &p,
+                    project: &j,
+                    vol_type: "custom",
+                    name: &n,
+                };
                 lxd_db::volumes::create_snapshot(c, key, &row)
             })
             .await
@@ -165,7 +190,12 @@ pub async fn post_snapshots(
     Ok(ApiResponse::operation(&op))
 }
 
-fn load_snapshot(state: &AppState, t: &Target, name: &str, snap: &str) -> Result<VolumeSnapshotRow, ApiError> {
+fn load_snapshot(
+    state: &AppState,
+    t: &Target,
+    name: &str,
+    snap: &str,
+) -> Result<VolumeSnapshotRow, ApiError> {
     load_custom(state, t, name)?;
     state
         .db
@@ -213,11 +243,21 @@ async fn edit(
     let row = load_snapshot(state, &t, name, snap)?;
     if_match.check(&snapshot_etag(&row))?;
     let (description, expires_at) = compute(&row);
-    let (p, j, n, s) = (t.row.name.clone(), t.project.clone(), name.to_string(), snap.to_string());
+    let (p, j, n, s) = (
+        t.row.name.clone(),
+        t.project.clone(),
+        name.to_string(),
+        snap.to_string(),
+    );
     state
         .db
         .write(move |c| {
-            let key = lxd_db::volumes::VolumeKey { pool: &p, project: &j, vol_type: "custom", name: &n };
+            let key = lxd_db::volumes::VolumeKey {
+                pool: &p,
+                project: &j,
+                vol_type: "custom",
+                name: &n,
+            };
             lxd_db::volumes::update_snapshot(c, key, &s, &description, &expires_at)
         })
         .await?;
@@ -231,7 +271,8 @@ async fn edit(
 }
 
 fn expiry_or_never(at: Option<String>) -> String {
-    at.filter(|a| !is_never(Some(a))).unwrap_or_else(|| ZERO_TIME.to_string())
+    at.filter(|a| !is_never(Some(a)))
+        .unwrap_or_else(|| ZERO_TIME.to_string())
 }
 
 /// `PUT .../volumes/{type}/{vol}/snapshots/{snap}`
@@ -243,9 +284,14 @@ pub async fn put_snapshot(
     caller: Caller,
     LxdJson(req): LxdJson<StorageVolumeSnapshotPut>,
 ) -> ApiResult {
-    edit(&state, (&pool, &vol_type, &name, &snap), &params, if_match, &caller, move |_| {
-        (req.description, expiry_or_never(req.expires_at))
-    })
+    edit(
+        &state,
+        (&pool, &vol_type, &name, &snap),
+        &params,
+        if_match,
+        &caller,
+        move |_| (req.description, expiry_or_never(req.expires_at)),
+    )
     .await
 }
 
@@ -258,14 +304,33 @@ pub async fn patch_snapshot(
     caller: Caller,
     LxdJson(req): LxdJson<serde_json::Value>,
 ) -> ApiResult {
-    let patch: StorageVolumeSnapshotPut = crate::api::extract::parse_json(req.to_string().as_bytes())?;
-    let (has_description, has_expiry) = (req.get("description").is_some(), req.get("expires_at").is_some());
-    edit(&state, (&pool, &vol_type, &name, &snap), &params, if_match, &caller, move |old| {
-        (
-            if has_description { patch.description } else { old.description.clone() },
-            if has_expiry { expiry_or_never(patch.expires_at) } else { old.expires_at.clone() },
-        )
-    })
+    let patch: StorageVolumeSnapshotPut =
+        crate::api::extract::parse_json(req.to_string().as_bytes())?;
+    let (has_description, has_expiry) = (
+        req.get("description").is_some(),
+        req.get("expires_at").is_some(),
+    );
+    edit(
+        &state,
+        (&pool, &vol_type, &name, &snap),
+        &params,
+        if_match,
+        &caller,
+        move |old| {
+            (
+                if has_description {
+                    patch.description
+                } else {
+                    old.description.clone()
+                },
+                if has_expiry {
+                    expiry_or_never(patch.expires_at)
+                } else {
+                    old.expires_at.clone()
+                },
+            )
+        },
+    )
     .await
 }
 
@@ -280,27 +345,53 @@ pub async fn post_snapshot(
     let ty = parse_type(&vol_type)?;
     require_custom(ty, "renamed")?;
     if req.migration {
-        return Err(ApiError::NotImplemented("Volume snapshot migration is not implemented".into()));
+        return Err(ApiError::NotImplemented(
+            "Volume snapshot migration is not implemented".into(),
+        ));
     }
     check_volume_name(&req.name)?;
     let t = target(&state, &pool, &params)?;
     load_snapshot(&state, &t, &name, &snap)?;
-    if state.db.read(|c| lxd_db::volumes::snapshot(c, t.key(&name), &req.name)).is_ok() {
-        return Err(ApiError::Conflict(format!("Snapshot {:?} already in use", req.name)));
+    if state
+        .db
+        .read(|c| lxd_db::volumes::snapshot(c, t.key(&name), &req.name))
+        .is_ok()
+    {
+        return Err(ApiError::Conflict(format!(
+            "Snapshot {:?} already in use",
+            req.name
+        )));
     }
     let mut spec = OpSpec::task("Renaming storage volume snapshot", &t.project);
     spec.resources = Some(resources("storage_volume_snapshots", &name));
     let (task_state, requestor) = (state.clone(), caller.requestor());
     let op = state.operations.start(spec, move |_| async move {
         let storage = t.storage_name(&name);
-        let (from, to) = (format!("{storage}/{snap}"), format!("{storage}/{}", req.name));
-        let (pool_obj, driver) = (t.pool.clone(), lxd_storage::driver(&t.row.driver).ok_or("Unknown driver")?);
+        let (from, to) = (
+            format!("{storage}/{snap}"),
+            format!("{storage}/{}", req.name),
+        );
+        let (pool_obj, driver) = (
+            t.pool.clone(),
+            lxd_storage::driver(&t.row.driver).ok_or("Unknown driver")?,
+        );
         blocking(move || driver.rename_volume(&pool_obj, VolumeType::Custom, &from, &to)).await?;
-        let (p, j, n, s, new) = (t.row.name.clone(), t.project.clone(), name.clone(), snap.clone(), req.name.clone());
+        let (p, j, n, s, new) = (
+            t.row.name.clone(),
+            t.project.clone(),
+            name.clone(),
+            snap.clone(),
+            req.name.clone(),
+        );
         task_state
             .db
             .write(move |c| {
-                let key = lxd_db::volumes::VolumeKey { pool: &p, project: &j, vol_type: "custom", name: &n };
+                let key = lxd_db::volumes::VolumeKey {
+                    pool: &p,
+                    project: &j,
+                    vol_type: "custom",
+                    name: &n,
+                };
                 lxd_db::volumes::rename_snapshot(c, key, &s, &new)
             })
             .await
@@ -308,7 +399,12 @@ pub async fn post_snapshot(
         task_state.events.lifecycle(
             &t.project,
             "storage-volume-snapshot-renamed",
-            volume_url(&t.row.name, "custom", &format!("{name}/{}", req.name), &t.project),
+            volume_url(
+                &t.row.name,
+                "custom",
+                &format!("{name}/{}", req.name),
+                &t.project,
+            ),
             &requestor,
         );
         Ok(())
@@ -331,13 +427,29 @@ pub async fn delete_snapshot(
     spec.resources = Some(resources("storage_volume_snapshots", &name));
     let (task_state, requestor) = (state.clone(), caller.requestor());
     let op = state.operations.start(spec, move |_| async move {
-        let (pool_obj, driver, storage, s) = (t.pool.clone(), lxd_storage::driver(&t.row.driver).ok_or("Unknown driver")?, t.storage_name(&name), snap.clone());
-        blocking(move || driver.delete_snapshot(&pool_obj, VolumeType::Custom, &storage, &s)).await?;
-        let (p, j, n, s) = (t.row.name.clone(), t.project.clone(), name.clone(), snap.clone());
+        let (pool_obj, driver, storage, s) = (
+            t.pool.clone(),
+            lxd_storage::driver(&t.row.driver).ok_or("Unknown driver")?,
+            t.storage_name(&name),
+            snap.clone(),
+        );
+        blocking(move || driver.delete_snapshot(&pool_obj, VolumeType::Custom, &storage, &s))
+            .await?;
+        let (p, j, n, s) = (
+            t.row.name.clone(),
+            t.project.clone(),
+            name.clone(),
+            snap.clone(),
+        );
         task_state
             .db
             .write(move |c| {
-                let key = lxd_db::volumes::VolumeKey { pool: &p, project: &j, vol_type: "custom", name: &n };
+                let key = lxd_db::volumes::VolumeKey {
+                    pool: &p,
+                    project: &j,
+                    vol_type: "custom",
+                    name: &n,
+                };
                 lxd_db::volumes::delete_snapshot(c, key, &s)
             })
             .await

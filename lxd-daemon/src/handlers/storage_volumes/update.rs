@@ -22,14 +22,30 @@ pub async fn put_volume(
     LxdJson(req): LxdJson<StorageVolumePut>,
 ) -> ApiResult {
     if !req.restore.is_empty() {
-        return restore(&state, &pool, &vol_type, &name, &params, &caller, &req.restore).await;
+        return restore(
+            &state,
+            &pool,
+            &vol_type,
+            &name,
+            &params,
+            &caller,
+            &req.restore,
+        )
+        .await;
     }
-    update(&state, (&pool, &vol_type, &name), &params, if_match, &caller, move |old| {
-        let mut next = old.clone();
-        next.config = req.config;
-        next.description = req.description;
-        next
-    })
+    update(
+        &state,
+        (&pool, &vol_type, &name),
+        &params,
+        if_match,
+        &caller,
+        move |old| {
+            let mut next = old.clone();
+            next.config = req.config;
+            next.description = req.description;
+            next
+        },
+    )
     .await
 }
 
@@ -44,14 +60,21 @@ pub async fn patch_volume(
 ) -> ApiResult {
     let patch: StorageVolumePut = crate::api::extract::parse_json(req.to_string().as_bytes())?;
     let has_description = req.get("description").is_some();
-    update(&state, (&pool, &vol_type, &name), &params, if_match, &caller, move |old| {
-        let mut next = old.clone();
-        next.config.extend(patch.config);
-        if has_description {
-            next.description = patch.description;
-        }
-        next
-    })
+    update(
+        &state,
+        (&pool, &vol_type, &name),
+        &params,
+        if_match,
+        &caller,
+        move |old| {
+            let mut next = old.clone();
+            next.config.extend(patch.config);
+            if has_description {
+                next.description = patch.description;
+            }
+            next
+        },
+    )
     .await
 }
 
@@ -132,7 +155,8 @@ async fn restore(
         ));
     }
     let (pool_obj, storage, s) = (t.pool.clone(), t.storage_name(name), snap.to_string());
-    let driver = lxd_storage::driver(&t.row.driver).ok_or_else(|| ApiError::internal("Unknown driver"))?;
+    let driver =
+        lxd_storage::driver(&t.row.driver).ok_or_else(|| ApiError::internal("Unknown driver"))?;
     blocking(move || driver.restore_snapshot(&pool_obj, VolumeType::Custom, &storage, &s))
         .await
         .map_err(ApiError::internal)?;

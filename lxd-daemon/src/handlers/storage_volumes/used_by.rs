@@ -19,7 +19,9 @@ pub fn attaches(devices: &DevicesMap, pool: &str, vol: &str) -> bool {
 }
 
 /// Every instance as `(project, name, expanded devices)`.
-pub fn expanded_instances(conn: &Connection) -> Result<Vec<(String, String, DevicesMap)>, lxd_db::DbError> {
+pub fn expanded_instances(
+    conn: &Connection,
+) -> Result<Vec<(String, String, DevicesMap)>, lxd_db::DbError> {
     let mut out = Vec::new();
     for (project, name) in lxd_db::instances::all_names(conn)? {
         let row = lxd_db::instances::get(conn, &project, &name)?;
@@ -54,7 +56,8 @@ pub fn custom_volume_users(
         let mut out: Vec<String> = expanded_instances(c)?
             .into_iter()
             .filter(|(p, _, devices)| {
-                volume_project_of(c, p).ok().as_deref() == Some(project) && attaches(devices, pool, vol)
+                volume_project_of(c, p).ok().as_deref() == Some(project)
+                    && attaches(devices, pool, vol)
             })
             .map(|(p, n, _)| instance_url(&n, &p, false))
             .collect();
@@ -93,7 +96,11 @@ pub fn running_users(state: &AppState, users: &[String]) -> Vec<String> {
 /// The project whose custom volumes instances of `project` see.
 fn volume_project_of(conn: &Connection, project: &str) -> Result<String, lxd_db::DbError> {
     let row = lxd_db::projects::get(conn, project)?;
-    let own = row.config.get("features.storage.volumes").map(String::as_str) == Some("true");
+    let own = row
+        .config
+        .get("features.storage.volumes")
+        .map(String::as_str)
+        == Some("true");
     Ok(if own || project == "default" {
         project.to_string()
     } else {
@@ -102,10 +109,15 @@ fn volume_project_of(conn: &Connection, project: &str) -> Result<String, lxd_db:
 }
 
 /// Instances `(project, name)` whose root disk is on `pool`.
-pub fn instances_on_pool(conn: &Connection, pool: &str) -> Result<Vec<(String, String)>, lxd_db::DbError> {
+pub fn instances_on_pool(
+    conn: &Connection,
+    pool: &str,
+) -> Result<Vec<(String, String)>, lxd_db::DbError> {
     Ok(expanded_instances(conn)?
         .into_iter()
-        .filter(|(_, _, d)| crate::handlers::instances::store::root_pool(d).as_deref() == Some(pool))
+        .filter(|(_, _, d)| {
+            crate::handlers::instances::store::root_pool(d).as_deref() == Some(pool)
+        })
         .map(|(p, n, _)| (p, n))
         .collect())
 }
