@@ -1,6 +1,6 @@
 //! `GET /1.0/storage-pools/{pool}/volumes[/{type}]`, `GET .../{type}/{vol}` and
-//! `GET .../{type}/{vol}/state`: instance volumes (with their snapshots), image volumes on
-//! btrfs pools, and custom volumes (with their snapshots), in LXD's order and shape.
+//! `GET .../{type}/{vol}/state`: instance volumes (with their snapshots), custom volumes (with
+//! their snapshots) and image volumes on btrfs pools, in LXD's order and shape.
 
 use axum::extract::{Path, State};
 use lxd_api::{StorageVolume, StorageVolumeState, StorageVolumeStateUsage};
@@ -12,14 +12,7 @@ use crate::api::{ApiError, ApiResponse, ApiResult};
 use crate::handlers::instances::instance_url;
 use crate::state::AppState;
 
-fn derived(
-    t: &Target,
-    name: &str,
-    vol_type: VolumeType,
-    project: &str,
-    used: String,
-) -> StorageVolume {
-    let _ = t;
+fn derived(name: &str, vol_type: VolumeType, project: &str, used: String) -> StorageVolume {
     StorageVolume {
         name: name.to_string(),
         vol_type: vol_type.as_str().to_string(),
@@ -51,7 +44,6 @@ fn collect(
                 continue;
             }
             out.push(derived(
-                t,
                 &name,
                 VolumeType::Container,
                 &project,
@@ -68,21 +60,11 @@ fn collect(
                     format!("{url}?project={project}")
                 };
                 out.push(derived(
-                    t,
                     &format!("{name}/{snap}"),
                     VolumeType::Container,
                     &project,
                     url,
                 ));
-            }
-        }
-    }
-    if wanted(VolumeType::Image) && t.row.driver == "btrfs" {
-        let dir = t.pool.mount.join(VolumeType::Image.dir());
-        for fp in lxd_storage::fsutil::list_dir(&dir).unwrap_or_default() {
-            if fp.len() == 64 && fp.chars().all(|c| c.is_ascii_hexdigit()) {
-                let used = format!("/1.0/images/{fp}");
-                out.push(derived(t, &fp, VolumeType::Image, "default", used));
             }
         }
     }
@@ -113,6 +95,15 @@ fn collect(
                     project: project.clone(),
                     created_at: ZERO_TIME.to_string(),
                 });
+            }
+        }
+    }
+    if wanted(VolumeType::Image) && t.row.driver == "btrfs" {
+        let dir = t.pool.mount.join(VolumeType::Image.dir());
+        for fp in lxd_storage::fsutil::list_dir(&dir).unwrap_or_default() {
+            if fp.len() == 64 && fp.chars().all(|c| c.is_ascii_hexdigit()) {
+                let used = format!("/1.0/images/{fp}");
+                out.push(derived(&fp, VolumeType::Image, "default", used));
             }
         }
     }
@@ -201,8 +192,8 @@ pub async fn get_volume(
     Ok(ApiResponse::sync_etag(&vol, etag))
 }
 
-/// `GET /1.0/storage-pools/{name}/volumes/{type}/{vol}/state`: usage where the driver can
-/// measure it cheaply (btrfs qgroups); the dir driver answers LXD's "Not supported".
+/// `GET /1.0/storage-pools/{name}/volumes/{type}/{vol}/state`: usage of btrfs volumes with a
+/// quota; anything else answers LXD's "Not supported".
 pub async fn get_volume_state(
     State(state): State<AppState>,
     Path((pool, vol_type, name)): Path<(String, String, String)>,
@@ -211,14 +202,16 @@ pub async fn get_volume_state(
     let ty = parse_type(&vol_type)?;
     let t = target(&state, &pool, &params)?;
     let vol = show(&state, &t, ty, &name, params.project())?;
-    if t.row.driver != "btrfs" {
+    // LXD measures only volumes with a quota on drivers that can (btrfs qgroups).
+    let quota = super::config::size_of(&vol.config);
+    if t.row.driver != "btrfs" || quota.is_none() {
         return Err(ApiError::internal("Not supported"));
     }
     let storage_name = match ty {
         VolumeType::Custom => t.storage_name(&name),
         _ => crate::handlers::instances::store::runtime_name(&vol.project, &name),
     };
-    let total = super::config::size_of(&vol.config).map_or(-1, |s| s as i64);
+    let total = quota.map_or(-1, |s| s as i64);
     let (pool_obj, driver) = (t.pool.clone(), t.driver);
     let used = super::blocking(move || driver.volume_usage(&pool_obj, ty, &storage_name))
         .await
