@@ -28,6 +28,11 @@ pub use project::Project;
 pub use server::{Server, ServerEnvironment, ServerPut, ServerStorageDriverInfo, ServerUntrusted};
 pub use status::StatusCode;
 pub use storage::{StoragePool, StoragePoolPut, StoragePoolsPost};
+pub use storage_volume::{
+    StorageVolume, StorageVolumePost, StorageVolumePut, StorageVolumeSnapshot,
+    StorageVolumeSnapshotPost, StorageVolumeSnapshotPut, StorageVolumeSnapshotsPost,
+    StorageVolumeSource, StorageVolumeState, StorageVolumeStateUsage, StorageVolumesPost,
+};
 pub use warning::{Warning, WarningPut};
 
 /// Config maps are string to string and marshal with sorted keys, as Go maps do.

@@ -72,7 +72,8 @@ pub struct StorageVolumeSource {
     #[serde(
         default,
         rename = "secrets",
-        skip_serializing_if = "ConfigMap::is_empty"
+        skip_serializing_if = "ConfigMap::is_empty",
+        deserialize_with = "crate::null_default::deserialize"
     )]
     pub websockets: ConfigMap,
     #[serde(default)]
@@ -92,10 +93,11 @@ pub struct StorageVolumesPost {
     pub description: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub restore: String,
+    #[serde(default)]
     pub name: String,
     #[serde(rename = "type", default)]
     pub kind: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null_default::deserialize")]
     pub source: StorageVolumeSource,
     #[serde(default)]
     pub content_type: String,
@@ -105,6 +107,7 @@ pub struct StorageVolumesPost {
 /// `api.StorageVolumePost` without migration targets, which this client does not send).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StorageVolumePost {
+    #[serde(default)]
     pub name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub pool: String,
@@ -123,6 +126,7 @@ pub struct StorageVolumePost {
 /// zero time means "no expiry".
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StorageVolumeSnapshotsPost {
+    #[serde(default)]
     pub name: String,
     #[serde(default)]
     pub expires_at: Option<String>,
@@ -131,7 +135,12 @@ pub struct StorageVolumeSnapshotsPost {
 /// Body of `POST .../snapshots/<name>` (rename).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StorageVolumeSnapshotPost {
+    #[serde(default)]
     pub name: String,
+    #[serde(default)]
+    pub migration: bool,
+    #[serde(default)]
+    pub target: Option<serde_json::Value>,
 }
 
 /// The writable part of a snapshot (`api.StorageVolumeSnapshotPut`).
@@ -209,5 +218,45 @@ mod tests {
             serde_json::to_string(&put).unwrap(),
             r#"{"config":{},"description":""}"#
         );
+    }
+
+    #[test]
+    fn storage_volume_serialises_in_lxd_field_order() {
+        let v = StorageVolume {
+            config: [("size".to_string(), "1GiB".to_string())].into(),
+            name: "v1".into(),
+            kind: "custom".into(),
+            used_by: Some(Vec::new()),
+            location: "none".into(),
+            content_type: "filesystem".into(),
+            project: "default".into(),
+            created_at: "0001-01-01T00:00:00Z".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"config":{"size":"1GiB"},"description":"","name":"v1","type":"custom","used_by":[],"location":"none","content_type":"filesystem","project":"default","created_at":"0001-01-01T00:00:00Z"}"#
+        );
+    }
+
+    #[test]
+    fn snapshot_serialises_in_lxd_field_order() {
+        let s = StorageVolumeSnapshot {
+            name: "v3/s1".into(),
+            created_at: "0001-01-01T00:00:00Z".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            r#"{"description":"","expires_at":null,"name":"v3/s1","config":{},"content_type":"","created_at":"0001-01-01T00:00:00Z"}"#
+        );
+    }
+
+    #[test]
+    fn volumes_post_reads_go_nulls() {
+        let p: StorageVolumesPost =
+            serde_json::from_str(r#"{"name":"v","config":null,"source":null}"#).unwrap();
+        assert_eq!(p.name, "v");
+        assert!(p.config.is_empty() && p.source.name.is_empty());
     }
 }

@@ -266,6 +266,7 @@ impl Client {
             .await?;
         let body = serde_json::to_value(StorageVolumeSnapshotPost {
             name: new_name.to_string(),
+            ..Default::default()
         })?;
         let path = snapshot_path(pool, kind, name, snapshot);
         self.query_wait("POST", &path, Some(body)).await

@@ -15,6 +15,7 @@ pub mod pools;
 pub mod profiles;
 pub mod projects;
 pub mod server_config;
+pub mod volumes;
 pub mod warnings;
 mod writer;
 

@@ -191,6 +191,42 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (device_id, key)
     );
     "#,
+    // 4: storage volumes (custom ones; instance and image volumes are derived) and their
+    // snapshots, each with config.
+    r#"
+    CREATE TABLE storage_volumes (
+        id INTEGER PRIMARY KEY,
+        pool_id INTEGER NOT NULL REFERENCES storage_pools(id) ON DELETE CASCADE,
+        project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL DEFAULT 'custom',
+        description TEXT NOT NULL DEFAULT '',
+        content_type TEXT NOT NULL DEFAULT 'filesystem',
+        created_at TEXT NOT NULL,
+        UNIQUE (pool_id, project_id, type, name)
+    );
+    CREATE TABLE storage_volumes_config (
+        volume_id INTEGER NOT NULL REFERENCES storage_volumes(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        UNIQUE (volume_id, key)
+    );
+    CREATE TABLE storage_volumes_snapshots (
+        id INTEGER PRIMARY KEY,
+        volume_id INTEGER NOT NULL REFERENCES storage_volumes(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        UNIQUE (volume_id, name)
+    );
+    CREATE TABLE storage_volumes_snapshots_config (
+        snapshot_id INTEGER NOT NULL REFERENCES storage_volumes_snapshots(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        UNIQUE (snapshot_id, key)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -15,6 +15,11 @@ pub struct PoolRow {
     pub config: ConfigMap,
 }
 
+/// The id of a pool by name.
+pub fn id(conn: &Connection, name: &str) -> Result<i64, DbError> {
+    pool_id(conn, name)
+}
+
 fn pool_id(conn: &Connection, name: &str) -> Result<i64, DbError> {
     conn.prepare_cached("SELECT id FROM storage_pools WHERE name = ?1")?
         .query_row([name], |r| r.get(0))

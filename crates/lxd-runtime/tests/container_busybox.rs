@@ -53,6 +53,7 @@ fn spec(dir: &Path, name: &str) -> ContainerSpec {
         config: BTreeMap::new(),
         binds: Vec::new(),
         mount_cgroup2: false,
+        volume_binds: Vec::new(),
     }
 }
 

@@ -121,6 +121,50 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("patch", "/1.0/storage-pools/{name}"),
     ("delete", "/1.0/storage-pools/{name}"),
     ("get", "/1.0/storage-pools/{name}/resources"),
+    ("get", "/1.0/storage-pools/{name}/volumes"),
+    ("post", "/1.0/storage-pools/{name}/volumes"),
+    ("get", "/1.0/storage-pools/{name}/volumes/{type}"),
+    ("post", "/1.0/storage-pools/{name}/volumes/{type}"),
+    ("get", "/1.0/storage-pools/{name}/volumes/{type}/{volume}"),
+    ("put", "/1.0/storage-pools/{name}/volumes/{type}/{volume}"),
+    ("patch", "/1.0/storage-pools/{name}/volumes/{type}/{volume}"),
+    ("post", "/1.0/storage-pools/{name}/volumes/{type}/{volume}"),
+    (
+        "delete",
+        "/1.0/storage-pools/{name}/volumes/{type}/{volume}",
+    ),
+    (
+        "get",
+        "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots",
+    ),
+    (
+        "post",
+        "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots",
+    ),
+    (
+        "get",
+        "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots/{snapshot}",
+    ),
+    (
+        "put",
+        "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots/{snapshot}",
+    ),
+    (
+        "patch",
+        "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots/{snapshot}",
+    ),
+    (
+        "post",
+        "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots/{snapshot}",
+    ),
+    (
+        "delete",
+        "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots/{snapshot}",
+    ),
+    (
+        "get",
+        "/1.0/storage-pools/{name}/volumes/{type}/{volume}/state",
+    ),
     ("get", "/1.0/warnings"),
     ("get", "/1.0/warnings/{uuid}"),
     ("put", "/1.0/warnings/{uuid}"),
@@ -202,6 +246,42 @@ fn instance_routes(base: &str) -> Router<AppState> {
         .route(
             &format!("{base}/{{name}}/state"),
             get(list::get_instance_state).put(state::put_instance_state),
+        )
+}
+
+/// Storage volume endpoints under `/1.0/storage-pools/{name}/volumes`.
+fn volume_routes() -> Router<AppState> {
+    use crate::handlers::storage_volumes::{create, delete, list, rename, snapshots, update};
+    let base = "/1.0/storage-pools/{name}/volumes";
+    Router::new()
+        .route(base, get(list::get_volumes).post(create::post_volumes))
+        .route(
+            &format!("{base}/{{type}}"),
+            get(list::get_volumes_of_type).post(create::post_volumes_of_type),
+        )
+        .route(
+            &format!("{base}/{{type}}/{{volume}}"),
+            get(list::get_volume)
+                .put(update::put_volume)
+                .patch(update::patch_volume)
+                .post(rename::post_volume)
+                .delete(delete::delete_volume),
+        )
+        .route(
+            &format!("{base}/{{type}}/{{volume}}/snapshots"),
+            get(snapshots::get_snapshots).post(snapshots::post_snapshots),
+        )
+        .route(
+            &format!("{base}/{{type}}/{{volume}}/snapshots/{{snapshot}}"),
+            get(snapshots::get_snapshot)
+                .put(snapshots::put_snapshot)
+                .patch(snapshots::patch_snapshot)
+                .post(snapshots::post_snapshot)
+                .delete(snapshots::delete_snapshot),
+        )
+        .route(
+            &format!("{base}/{{type}}/{{volume}}/state"),
+            get(list::get_volume_state),
         )
 }
 
@@ -300,6 +380,7 @@ pub fn app(state: AppState) -> Router {
             "/1.0/storage-pools/{name}/resources",
             get(storage_pools::get_storage_pool_resources),
         )
+        .merge(volume_routes())
         .route("/1.0/warnings", get(warnings::get_warnings))
         .route(
             "/1.0/warnings/{uuid}",

@@ -11,6 +11,7 @@ pub mod resources;
 pub mod root;
 pub mod server;
 pub mod storage_pools;
+pub mod storage_volumes;
 pub mod warnings;
 
 use crate::api::ApiError;

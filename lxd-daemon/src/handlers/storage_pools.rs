@@ -15,7 +15,8 @@ fn url(name: &str) -> String {
     format!("/1.0/storage-pools/{name}")
 }
 
-/// What uses a pool: profiles with a disk device on it (volumes come with the storage work).
+/// What uses a pool: instances with their root disk on it, profiles with a disk device on it,
+/// then its custom volumes and their snapshots (in LXD's order).
 fn used_by(conn: &rusqlite::Connection, pool: &str) -> Result<Vec<String>, DbError> {
     let mut out = Vec::new();
     for project in lxd_db::projects::names(conn)? {
@@ -53,6 +54,9 @@ fn used_by(conn: &rusqlite::Connection, pool: &str) -> Result<Vec<String>, DbErr
         }
     }
     instances.extend(out);
+    instances.extend(crate::handlers::storage_volumes::used_by::pool_volume_urls(
+        conn, pool,
+    )?);
     Ok(instances)
 }
 

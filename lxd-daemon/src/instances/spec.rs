@@ -47,6 +47,7 @@ pub fn container_spec(
         config: config.clone(),
         binds: Vec::new(),
         mount_cgroup2: crate::cgroups::host_has_v2(),
+        volume_binds: Vec::new(),
     }
 }
 

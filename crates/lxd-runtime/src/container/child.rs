@@ -44,8 +44,14 @@ fn setup_and_exec(
     if n == 0 {
         return Err("The parent went away".into());
     }
-    // 'I': the idmapped root comes along; 'G': bind the root as it is.
-    let idmapped: Option<OwnedFd> = if go[0] == b'I' { fds.pop() } else { None };
+    // 'I': the idmapped root comes first; 'G': bind the root as it is. One tree per disk
+    // mount follows.
+    let idmapped: Option<OwnedFd> = if go[0] == b'I' && !fds.is_empty() {
+        Some(fds.remove(0))
+    } else {
+        None
+    };
+    let volume_trees = fds;
     unshare(CloneFlags::CLONE_NEWCGROUP)
         .map_err(|e| format!("Failed to create the cgroup namespace: {e}"))?;
     mounts::make_private().map_err(|e| e.to_string())?;
@@ -64,6 +70,7 @@ fn setup_and_exec(
     let here = Path::new(".");
     mounts::mount_kernel_filesystems(here, console, &spec.binds, spec.mount_cgroup2)
         .map_err(|e| e.to_string())?;
+    mounts::mount_volumes(here, &spec.volume_binds, volume_trees).map_err(|e| e.to_string())?;
     mounts::pivot_into(here).map_err(|e| e.to_string())?;
     sethostname(&spec.name).map_err(|e| format!("Failed to set the hostname: {e}"))?;
     setsid().map_err(|e| format!("Failed to start a session: {e}"))?;

@@ -183,6 +183,42 @@ pub fn mount_kernel_filesystems(
     Ok(())
 }
 
+/// Attach the disk mounts' trees (opened by the parent, idmapped or not) inside `rootfs`,
+/// creating each mount point as a directory or a file like its source; then make read-only
+/// ones read-only.
+pub fn mount_volumes(
+    rootfs: &Path,
+    volumes: &[super::spec::VolumeBind],
+    trees: Vec<OwnedFd>,
+) -> Result<(), MountError> {
+    for (bind, tree) in volumes.iter().zip(trees) {
+        let inside = &bind.target;
+        let target = rootfs.join(inside.strip_prefix("/").unwrap_or(inside));
+        let is_dir = nix::sys::stat::fstat(tree.as_fd())
+            .map(|st| (st.st_mode & libc_s_ifmt()) == libc_s_ifdir())
+            .unwrap_or(true);
+        if is_dir {
+            ensure_dir(&target)?;
+        } else {
+            ensure_file(&target)?;
+        }
+        lxd_sys::mount_api::move_mount(tree.as_fd(), &target).map_err(io(&target))?;
+        if bind.readonly {
+            let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
+            mount(NONE, &target, NONE, flags, NONE).map_err(sys("make read-only", &target))?;
+        }
+    }
+    Ok(())
+}
+
+fn libc_s_ifmt() -> u32 {
+    nix::sys::stat::SFlag::S_IFMT.bits()
+}
+
+fn libc_s_ifdir() -> u32 {
+    nix::sys::stat::SFlag::S_IFDIR.bits()
+}
+
 /// Switch the root to `rootfs` and drop the old root.
 pub fn pivot_into(rootfs: &Path) -> Result<(), MountError> {
     nix::unistd::chdir(rootfs).map_err(sys("enter", rootfs))?;

@@ -56,6 +56,27 @@ pub struct ContainerSpec {
     /// hierarchy the container's cgroup is in.
     #[serde(default)]
     pub mount_cgroup2: bool,
+    /// Disk devices: host paths and storage volumes mounted inside. The monitor opens each
+    /// source as host root (so directories only root may traverse are fine) and hands the
+    /// trees to init.
+    #[serde(default)]
+    pub volume_binds: Vec<VolumeBind>,
+}
+
+/// One disk device mount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolumeBind {
+    /// The host path (a directory or a file).
+    pub source: PathBuf,
+    /// Where it appears inside the container.
+    pub target: PathBuf,
+    pub readonly: bool,
+    /// Map it through the container's user namespace (storage volumes), where the kernel and
+    /// filesystem allow idmapped mounts, so files keep their on-disk owners across containers.
+    pub idmap: bool,
+    /// Bind the sub-mounts of `source` too.
+    #[serde(default)]
+    pub recursive: bool,
 }
 
 impl ContainerSpec {

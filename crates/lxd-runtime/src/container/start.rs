@@ -2,7 +2,7 @@
 //! namespaces, write the id maps, let the caller attach cgroups, hand over the idmapped root,
 //! and wait until init has exec'd or reported why it could not.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
@@ -118,14 +118,33 @@ fn continue_child(
         write_maps(pid, maps).map_err(StartError::IdMap)?;
     }
     attach_cgroups(pid).map_err(StartError::Cgroup)?;
-    let mut writer = sock;
+    // The root's flag ('I': its idmapped tree comes along, 'G': bind it as it is), then one
+    // tree per disk mount, in order.
+    let mut flags = Vec::with_capacity(1);
+    let mut trees: Vec<OwnedFd> = Vec::new();
     match (&spec.idmap, idmapped_root(spec, pid)?) {
         (Some(_), Some(tree)) => {
-            lxd_sys::fdpass::send_fds(sock.as_fd(), b"I", &[tree.as_fd()])
-                .map_err(StartError::Idmap)?;
+            flags.push(b'I');
+            trees.push(tree);
         }
-        _ => writer.write_all(b"G").map_err(setup("the sync message"))?,
+        _ => flags.push(b'G'),
     }
+    for bind in &spec.volume_binds {
+        let mapped = if bind.idmap {
+            idmapped_tree(spec, pid, &bind.source, bind.recursive)?
+        } else {
+            None
+        };
+        let tree = match mapped {
+            Some(tree) => tree,
+            None => lxd_sys::mount_api::clone_tree(&bind.source, bind.recursive)
+                .map_err(StartError::Idmap)?,
+        };
+        trees.push(tree);
+    }
+    let borrowed: Vec<_> = trees.iter().map(|t| t.as_fd()).collect();
+    lxd_sys::fdpass::send_fds(sock.as_fd(), &flags, &borrowed).map_err(StartError::Idmap)?;
+    drop(trees);
     let mut report = String::new();
     let mut reader = sock;
     reader
@@ -141,15 +160,26 @@ fn continue_child(
 /// A detached copy of the rootfs mapped through the child's user namespace, when the kernel
 /// and filesystem allow idmapped mounts; `None` otherwise (the root is bind-mounted).
 fn idmapped_root(spec: &ContainerSpec, pid: Pid) -> Result<Option<OwnedFd>, StartError> {
+    idmapped_tree(spec, pid, &spec.rootfs, true)
+}
+
+/// A detached copy of `path` mapped through the child's user namespace, or `None` for a
+/// privileged container or where idmapped mounts are not possible.
+fn idmapped_tree(
+    spec: &ContainerSpec,
+    pid: Pid,
+    path: &std::path::Path,
+    recursive: bool,
+) -> Result<Option<OwnedFd>, StartError> {
     if spec.idmap.is_none() {
         return Ok(None);
     }
     let userns = std::fs::File::open(format!("/proc/{pid}/ns/user")).map_err(StartError::Idmap)?;
-    if !lxd_sys::mount_api::can_idmap_mount(&spec.rootfs, userns.as_fd()) {
+    if !lxd_sys::mount_api::can_idmap_mount(path, userns.as_fd()) {
         return Ok(None);
     }
-    let tree = lxd_sys::mount_api::clone_tree(&spec.rootfs, true).map_err(StartError::Idmap)?;
-    lxd_sys::mount_api::mount_setattr_idmap(tree.as_fd(), userns.as_fd(), true)
+    let tree = lxd_sys::mount_api::clone_tree(path, recursive).map_err(StartError::Idmap)?;
+    lxd_sys::mount_api::mount_setattr_idmap(tree.as_fd(), userns.as_fd(), recursive)
         .map_err(StartError::Idmap)?;
     Ok(Some(tree))
 }

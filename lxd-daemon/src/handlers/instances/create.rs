@@ -149,6 +149,8 @@ pub async fn post_instances(
     validate_instance_name(&req.name)
         .map_err(|e| ApiError::bad_request(format!("Invalid instance name: {e}")))?;
     validate(&req)?;
+    crate::instances::disks::validate(&state, &project, &req.devices)
+        .map_err(ApiError::bad_request)?;
     if state
         .db
         .read(|c| lxd_db::instances::get(c, &project, &req.name))

@@ -46,6 +46,9 @@ pub async fn start(state: &AppState, inst: &Loaded) -> Result<(), String> {
         idmap,
     );
     spec.state_dir = crate::runtime::state_dir(&state.paths, &storage_name);
+    spec.volume_binds =
+        crate::instances::disks::mounts(state, &inst.project, &inst.expanded_devices)
+            .map_err(|e| e.to_string())?;
     let _ = std::fs::create_dir_all(&spec.state_dir);
     let _ = std::fs::write(
         spec.state_dir.join("lxc.conf"),

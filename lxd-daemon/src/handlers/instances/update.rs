@@ -129,6 +129,8 @@ async fn update(
             .map(|(k, v)| (k.clone(), v.clone())),
     );
     validate(&next)?;
+    crate::instances::disks::validate(&state, &project, &next.devices)
+        .map_err(ApiError::bad_request)?;
     let mut row = inst.row.clone();
     row.config = next.config;
     row.devices = next.devices;
