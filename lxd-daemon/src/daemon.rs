@@ -50,6 +50,7 @@ async fn serve(opts: Options) -> anyhow::Result<()> {
     let serving = tokio::spawn(crate::server::unix::serve(api.listener, app, stop));
     state.ready.send_replace(true);
     crate::handlers::instances::state::autostart(&state).await;
+    crate::tasks::spawn_all(&state);
     tracing::info!(dir = %paths.var.display(), "LXD is ready");
 
     let mut term = signal(SignalKind::terminate())?;

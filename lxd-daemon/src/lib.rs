@@ -19,4 +19,5 @@ pub mod server;
 pub mod startup_warnings;
 pub mod state;
 pub mod storage_backend;
+pub mod tasks;
 pub mod time;
