@@ -14,6 +14,7 @@ pub mod exec;
 pub mod files;
 pub mod image_export;
 pub mod image_upload;
+pub mod instance_metadata;
 pub mod images;
 pub mod instances;
 pub mod multipart;
