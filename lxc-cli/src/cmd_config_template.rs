@@ -53,8 +53,7 @@ async fn instance(ctx: &Ctx, raw: &str) -> Result<(lxd_client::Client, String)> 
 
 /// The interactive edit of a template: plain text, no help header; re-open on error.
 async fn edit_interactive(client: &lxd_client::Client, name: &str, template: &str) -> Result<()> {
-    let current = client
-        .get_instance_template_file(name, template).await?;
+    let current = client.get_instance_template_file(name, template).await?;
     let mut content = crate::editor::text_editor(&String::from_utf8_lossy(&current))?;
     loop {
         let body = content.clone().into_bytes();
@@ -96,7 +95,9 @@ impl TemplateCmd {
                     return Ok(());
                 }
                 let (client, name) = instance(&ctx, &args[0]).await?;
-                client.delete_instance_template_file(&name, &args[1]).await?;
+                client
+                    .delete_instance_template_file(&name, &args[1])
+                    .await?;
                 Ok(())
             }
             TemplateSub::Edit { args } => {

@@ -19,7 +19,10 @@ fn templates_url(client: &Client, instance: &str, template: &str) -> String {
 
 impl Client {
     /// `GET /1.0/instances/<name>/metadata`, with its ETag.
-    pub async fn get_instance_metadata(&self, instance: &str) -> Result<(InstanceMetadata, String)> {
+    pub async fn get_instance_metadata(
+        &self,
+        instance: &str,
+    ) -> Result<(InstanceMetadata, String)> {
         self.get_struct(&format!("{}/metadata", instance_path(instance)))
             .await
     }
@@ -44,7 +47,11 @@ impl Client {
     }
 
     /// `GET .../metadata/templates?path=<template>`: the template's content.
-    pub async fn get_instance_template_file(&self, instance: &str, template: &str) -> Result<Bytes> {
+    pub async fn get_instance_template_file(
+        &self,
+        instance: &str,
+        template: &str,
+    ) -> Result<Bytes> {
         let url = templates_url(self, instance, template);
         let raw = self.raw_request("GET", &url, None, None).await?;
         if raw.status != 200 {
@@ -77,7 +84,11 @@ impl Client {
     }
 
     /// `DELETE .../metadata/templates?path=<template>`.
-    pub async fn delete_instance_template_file(&self, instance: &str, template: &str) -> Result<()> {
+    pub async fn delete_instance_template_file(
+        &self,
+        instance: &str,
+        template: &str,
+    ) -> Result<()> {
         let path = format!(
             "{}/metadata/templates?path={}",
             instance_path(instance),
