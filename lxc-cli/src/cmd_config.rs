@@ -41,6 +41,10 @@ enum ConfigSub {
     Unset { args: Vec<String> },
     /// Manage devices
     Device(crate::cmd_config_device::DeviceCmd),
+    /// Manage instance metadata files
+    Metadata(crate::cmd_config_metadata::MetadataCmd),
+    /// Manage instance file templates
+    Template(crate::cmd_config_template::TemplateCmd),
 }
 
 const EDIT_HELP: &str = "### This is a YAML representation of the configuration.
@@ -172,6 +176,8 @@ impl ConfigCmd {
                 set_keys(&ctx, args, true).await
             }
             ConfigSub::Device(d) => d.run(ctx).await,
+            ConfigSub::Metadata(m) => m.run(ctx).await,
+            ConfigSub::Template(t) => t.run(ctx).await,
             ConfigSub::Edit { args } => {
                 if check_args(&["config", "edit"], &args, 0, Some(1))? && !args.is_empty() {
                     return Ok(());

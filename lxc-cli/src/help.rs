@@ -6,6 +6,7 @@
 use clap::CommandFactory;
 
 use crate::help_pages::{GLOBAL_FLAGS, PAGES};
+use crate::help_pages_config_files::CONFIG_FILES_PAGES;
 use crate::help_pages_image::IMAGE_PAGES;
 use crate::help_pages_instance::INSTANCE_PAGES;
 use crate::help_pages_transfer::TRANSFER_PAGES;
@@ -21,6 +22,7 @@ fn page(path: &[&str]) -> Option<(&'static str, &'static str)> {
             .chain(INSTANCE_PAGES)
             .chain(TRANSFER_PAGES)
             .chain(VOLUME_PAGES)
+            .chain(CONFIG_FILES_PAGES)
             .find(|(p, _, _)| *p == key)
             .map(|(_, long, body)| (*long, *body))
     })

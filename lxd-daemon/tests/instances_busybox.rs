@@ -556,3 +556,107 @@ fn failed_starts_leave_no_cgroup_mount_or_process() {
     daemon.kill().unwrap();
     daemon.wait().unwrap();
 }
+
+/// Templates written through `/metadata` and `/metadata/templates` (while stopped and while
+/// running) are rendered into the rootfs at the next start.
+#[test]
+fn api_templates_render_at_next_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("lxd");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut daemon = start_daemon(&dir);
+    let api = Api {
+        rt: tokio::runtime::Runtime::new().unwrap(),
+        socket: dir.join("unix.socket"),
+    };
+    api.call(
+        "POST",
+        "/1.0/storage-pools",
+        Some(json!({"name": "default", "driver": "dir"})),
+    )
+    .unwrap();
+    api.call(
+        "PATCH",
+        "/1.0/profiles/default",
+        Some(json!({"devices": {"root": {"type": "disk", "path": "/", "pool": "default"}}})),
+    )
+    .unwrap();
+    let op_id = api.upload(busybox_image(tmp.path()));
+    let done = api
+        .call(
+            "GET",
+            &format!("/1.0/operations/{op_id}/wait?timeout=30"),
+            None,
+        )
+        .unwrap();
+    let fp = done["metadata"]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let name = "hst-tpl1";
+    let create = json!({"name": name, "source": {"type": "image", "fingerprint": fp}});
+    api.op("POST", "/1.0/instances", Some(create));
+
+    let base = format!("/1.0/instances/{name}");
+    let octets = [("Content-Type", "application/octet-stream")];
+    let put_template = |file: &str, text: &str| {
+        let url = format!("{base}/metadata/templates?path={file}");
+        let (status, _, body) = api.raw("POST", &url, text.as_bytes().to_vec(), &octets);
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    };
+    put_template("greet.tpl", "hello {{ container.name }}\n");
+    let mut meta = api.call("GET", &format!("{base}/metadata"), None).unwrap();
+    meta["templates"] = json!({"/etc/greeting": {"when": ["start"], "template": "greet.tpl"}});
+    api.call("PUT", &format!("{base}/metadata"), Some(meta.clone()))
+        .unwrap();
+    let rootfs = dir
+        .join("storage-pools/default/containers")
+        .join(name)
+        .join("rootfs");
+    assert!(
+        !rootfs.join("etc/greeting").exists(),
+        "rendered before start"
+    );
+
+    let state = json!({"action": "start", "timeout": -1});
+    api.op("PUT", &format!("{base}/state"), Some(state.clone()));
+    let cat = |path: &str| {
+        let exec =
+            json!({"command": ["cat", path], "record-output": true, "wait-for-websocket": false});
+        let done = api.op("POST", &format!("{base}/exec"), Some(exec));
+        let log = dir
+            .join("logs")
+            .join(name)
+            .join(format!("exec_{}.stdout", done["id"].as_str().unwrap()));
+        std::fs::read_to_string(log).unwrap()
+    };
+    assert_eq!(cat("/etc/greeting"), format!("hello {name}\n"));
+    let inst = api.call("GET", &base, None).unwrap();
+    assert!(
+        inst["config"].get("volatile.apply_template").is_none(),
+        "pending create trigger not cleared: {}",
+        inst["config"]
+    );
+
+    // Added while running: rendered at the next start, not before.
+    put_template("second.tpl", "arch={{ container.architecture }}\n");
+    meta["templates"]["/etc/second"] = json!({"when": ["start"], "template": "second.tpl"});
+    api.call("PUT", &format!("{base}/metadata"), Some(meta))
+        .unwrap();
+    assert!(!rootfs.join("etc/second").exists());
+    api.op(
+        "PUT",
+        &format!("{base}/state"),
+        Some(json!({"action": "stop", "force": true})),
+    );
+    api.op("PUT", &format!("{base}/state"), Some(state));
+    assert_eq!(cat("/etc/second"), "arch=x86_64\n");
+    api.op(
+        "PUT",
+        &format!("{base}/state"),
+        Some(json!({"action": "stop", "force": true})),
+    );
+    api.op("DELETE", &base, None);
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+}

@@ -15,6 +15,7 @@ pub mod files;
 pub mod image_export;
 pub mod image_upload;
 pub mod images;
+pub mod instance_metadata;
 pub mod instances;
 pub mod multipart;
 pub mod operations;

@@ -8,7 +8,8 @@ use super::error::ApiError;
 use super::extract::MAX_JSON_BODY;
 use crate::handlers::images::{aliases, export, records, upload};
 use crate::handlers::instances::{
-    backups, create, delete, exec, files, list, logs, rename, snapshots, state, update,
+    backups, create, delete, exec, files, list, logs, metadata, rename, snapshot_edit, snapshots,
+    state, update,
 };
 use crate::handlers::{
     events, internal, operations, profiles, projects, resources, root, server, storage_pools,
@@ -60,7 +61,16 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/1.0/instances/{name}/snapshots"),
     ("post", "/1.0/instances/{name}/snapshots"),
     ("get", "/1.0/instances/{name}/snapshots/{snap}"),
+    ("post", "/1.0/instances/{name}/snapshots/{snap}"),
+    ("put", "/1.0/instances/{name}/snapshots/{snap}"),
+    ("patch", "/1.0/instances/{name}/snapshots/{snap}"),
     ("delete", "/1.0/instances/{name}/snapshots/{snap}"),
+    ("get", "/1.0/instances/{name}/metadata"),
+    ("put", "/1.0/instances/{name}/metadata"),
+    ("patch", "/1.0/instances/{name}/metadata"),
+    ("get", "/1.0/instances/{name}/metadata/templates"),
+    ("post", "/1.0/instances/{name}/metadata/templates"),
+    ("delete", "/1.0/instances/{name}/metadata/templates"),
     ("get", "/1.0/instances/{name}/logs"),
     ("get", "/1.0/instances/{name}/logs/{file}"),
     ("delete", "/1.0/instances/{name}/logs/{file}"),
@@ -88,7 +98,16 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/1.0/containers/{name}/snapshots"),
     ("post", "/1.0/containers/{name}/snapshots"),
     ("get", "/1.0/containers/{name}/snapshots/{snap}"),
+    ("post", "/1.0/containers/{name}/snapshots/{snap}"),
+    ("put", "/1.0/containers/{name}/snapshots/{snap}"),
+    ("patch", "/1.0/containers/{name}/snapshots/{snap}"),
     ("delete", "/1.0/containers/{name}/snapshots/{snap}"),
+    ("get", "/1.0/containers/{name}/metadata"),
+    ("put", "/1.0/containers/{name}/metadata"),
+    ("patch", "/1.0/containers/{name}/metadata"),
+    ("get", "/1.0/containers/{name}/metadata/templates"),
+    ("post", "/1.0/containers/{name}/metadata/templates"),
+    ("delete", "/1.0/containers/{name}/metadata/templates"),
     ("get", "/1.0/containers/{name}/logs"),
     ("get", "/1.0/containers/{name}/logs/{file}"),
     ("delete", "/1.0/containers/{name}/logs/{file}"),
@@ -233,7 +252,23 @@ fn instance_routes(base: &str) -> Router<AppState> {
         )
         .route(
             &format!("{base}/{{name}}/snapshots/{{snap}}"),
-            get(snapshots::get_snapshot).delete(snapshots::delete_snapshot),
+            get(snapshots::get_snapshot)
+                .post(snapshot_edit::post_snapshot)
+                .put(snapshot_edit::put_snapshot)
+                .patch(snapshot_edit::patch_snapshot)
+                .delete(snapshots::delete_snapshot),
+        )
+        .route(
+            &format!("{base}/{{name}}/metadata"),
+            get(metadata::get_metadata)
+                .put(metadata::put_metadata)
+                .patch(metadata::patch_metadata),
+        )
+        .route(
+            &format!("{base}/{{name}}/metadata/templates"),
+            get(metadata::get_templates)
+                .post(metadata::post_templates)
+                .delete(metadata::delete_templates),
         )
         .route(
             &format!("{base}/{{name}}/logs"),

@@ -2,6 +2,7 @@
 //! task operation (visible in `/1.0/operations`), and none holds up the API.
 
 pub mod image_expiry;
+pub mod snapshot_expiry;
 
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use crate::state::AppState;
 
 /// Start every scheduled task; they stop when the daemon shuts down.
 pub fn start(state: &AppState) {
+    snapshot_expiry::spawn(state.clone());
     let s = state.clone();
     spawn_daily(state, move || {
         let s = s.clone();

@@ -7,6 +7,7 @@
 
 mod backup;
 mod exec;
+mod metadata;
 mod snapshot;
 mod state;
 #[cfg(test)]
@@ -18,6 +19,7 @@ pub use backup::{InstanceBackup, InstanceBackupPost, InstanceBackupsPost};
 pub use exec::{
     InstanceConsoleControl, InstanceConsolePost, InstanceExecControl, InstanceExecPost,
 };
+pub use metadata::{InstanceMetadata, InstanceMetadataTemplate};
 pub use snapshot::{
     InstanceSnapshot, InstanceSnapshotPost, InstanceSnapshotPut, InstanceSnapshotsPost,
 };

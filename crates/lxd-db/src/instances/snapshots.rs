@@ -176,3 +176,17 @@ pub fn delete(conn: &Connection, project: &str, instance: &str, name: &str) -> R
         .execute([id])?;
     Ok(())
 }
+
+/// A snapshot that has an expiry date: `(project, instance, snapshot, expires_at)`.
+pub type Expiring = (String, String, String, String);
+
+/// Every snapshot, in every project, whose `expires_at` is not Go's zero time.
+pub fn expiring(conn: &Connection) -> Result<Vec<Expiring>, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.name, i.name, s.name, s.expires_at FROM instances_snapshots s
+         JOIN instances i ON i.id = s.instance_id JOIN projects p ON p.id = i.project_id
+         WHERE s.expires_at != '' AND s.expires_at != '0001-01-01T00:00:00Z' ORDER BY s.id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -26,14 +26,54 @@ pub const ARCHITECTURES: &[&str] = &[
     "mips", "mips64", "riscv32", "riscv64",
 ];
 
-/// An expiry expression such as `1d 2w 3M` (units: M minutes, H hours, d, w, m months, y).
-pub fn is_expiry(value: &str) -> bool {
-    value.split_whitespace().all(|part| {
+/// The fields of an expiry expression such as `1d 3H` (LXD's `GetExpiry`): units `S` seconds,
+/// `M` minutes, `H` hours, `d` days, `w` weeks, `m` months, `y` years, each at most once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Expiry {
+    pub seconds: i64,
+    pub minutes: i64,
+    pub hours: i64,
+    pub days: i64,
+    pub weeks: i64,
+    pub months: i64,
+    pub years: i64,
+}
+
+/// Parse an expiry expression; `Some(Expiry::default())` for an empty one, `None` when LXD
+/// answers "Invalid expiry expression" (unknown unit, not a number, a unit given twice).
+pub fn parse_expiry(value: &str) -> Option<Expiry> {
+    let expr = value.trim();
+    let mut out = Expiry::default();
+    if expr.is_empty() {
+        return Some(out);
+    }
+    for part in expr.split(' ') {
         let (num, unit) = part.split_at(part.len().saturating_sub(1));
-        !num.is_empty()
-            && num.parse::<u64>().is_ok()
-            && matches!(unit, "S" | "M" | "H" | "d" | "w" | "m" | "y")
-    })
+        if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let n: i64 = num.parse().ok()?;
+        let slot = match unit {
+            "S" => &mut out.seconds,
+            "M" => &mut out.minutes,
+            "H" => &mut out.hours,
+            "d" => &mut out.days,
+            "w" => &mut out.weeks,
+            "m" => &mut out.months,
+            "y" => &mut out.years,
+            _ => return None,
+        };
+        if *slot > 0 {
+            return None;
+        }
+        *slot = n;
+    }
+    Some(out)
+}
+
+/// Whether `value` is a valid expiry expression (see [`parse_expiry`]).
+pub fn is_expiry(value: &str) -> bool {
+    parse_expiry(value).is_some()
 }
 
 /// A CPU limit: a count (`2`) or a set of ranges (`0-3,7`).
@@ -79,5 +119,17 @@ mod tests {
     fn is_expiry_units() {
         assert!(is_expiry("1d 2w"));
         assert!(!is_expiry("foo"));
+        assert!(!is_expiry("1d 1d"));
+        assert!(!is_expiry("1x"));
+        assert!(is_expiry("1S"));
+        assert_eq!(
+            parse_expiry("1M 2H"),
+            Some(Expiry {
+                minutes: 1,
+                hours: 2,
+                ..Default::default()
+            })
+        );
+        assert_eq!(parse_expiry(""), Some(Expiry::default()));
     }
 }

@@ -15,11 +15,11 @@ use crate::api::{ApiError, ApiResponse, ApiResult};
 use crate::operations::OpSpec;
 use crate::state::AppState;
 
-fn snapshot_url(instance: &str, snap: &str) -> String {
+pub(super) fn snapshot_url(instance: &str, snap: &str) -> String {
     format!("/1.0/instances/{instance}/snapshots/{snap}")
 }
 
-fn to_api(state: &AppState, project: &str, row: SnapshotRow) -> InstanceSnapshot {
+pub(super) fn to_api(state: &AppState, project: &str, row: SnapshotRow) -> InstanceSnapshot {
     let shadow = lxd_db::instances::InstanceRow {
         config: row.config.clone(),
         devices: row.devices.clone(),
@@ -45,7 +45,7 @@ fn to_api(state: &AppState, project: &str, row: SnapshotRow) -> InstanceSnapshot
 }
 
 /// The storage pool and driver of an instance's root volume.
-fn storage(
+pub(super) fn storage(
     state: &AppState,
     inst: &Loaded,
 ) -> Result<(lxd_storage::Pool, Box<dyn lxd_storage::StorageDriver>), String> {
@@ -68,6 +68,24 @@ fn next_name(pattern: &str, existing: &[String]) -> String {
         .map(|i| pattern.replace("%d", &i.to_string()))
         .find(|n| !existing.contains(n))
         .unwrap_or_default()
+}
+
+/// One snapshot record, or LXD's 404 for it.
+pub(super) fn load_snapshot(
+    state: &AppState,
+    project: &str,
+    instance: &str,
+    snap: &str,
+) -> Result<SnapshotRow, ApiError> {
+    state
+        .db
+        .read(|c| snapshots::get(c, project, instance, snap))
+        .map_err(|e| match e {
+            lxd_db::DbError::NotFound(_) => ApiError::not_found(format!(
+                "Failed to fetch snapshot {snap:?} of instance {instance:?} in project {project:?}: InstanceSnapshot not found"
+            )),
+            other => other.into(),
+        })
 }
 
 /// An instance's snapshots as API objects, oldest first.
@@ -115,11 +133,10 @@ pub async fn get_snapshot(
     params: Params,
 ) -> ApiResult {
     let project = project_of(&state, &params)?;
-    let row = state
-        .db
-        .read(|c| snapshots::get(c, &project, &name, &snap))
-        .map_err(|_| ApiError::not_found("Snapshot not found"))?;
-    Ok(ApiResponse::sync(to_api(&state, &project, row)))
+    load(&state, &project, &name)?;
+    let row = load_snapshot(&state, &project, &name, &snap)?;
+    let etag = [row.expires_at.clone()];
+    Ok(ApiResponse::sync_etag(to_api(&state, &project, row), etag))
 }
 
 /// `POST /1.0/instances/{name}/snapshots`
@@ -137,6 +154,20 @@ pub async fn post_snapshots(
             "Stateful snapshots are not supported by this server",
         ));
     }
+    let expires_at = match &req.expires_at {
+        Some(t) => crate::time::normalise(t).map_err(ApiError::bad_request)?,
+        None => {
+            let expr = inst
+                .expanded_config
+                .get("snapshots.expiry")
+                .map(String::as_str)
+                .unwrap_or("");
+            crate::time::expiry_after(chrono::Utc::now(), expr)
+                .map_err(ApiError::bad_request)?
+                .map(crate::time::go_rfc3339)
+                .unwrap_or_else(|| crate::time::ZERO.to_string())
+        }
+    };
     let existing = state.db.read(|c| snapshots::names(c, &project, &name))?;
     let pattern = inst
         .expanded_config
@@ -174,10 +205,7 @@ pub async fn post_snapshots(
         let row = SnapshotRow {
             name: snap.clone(),
             created_at: crate::time::now_rfc3339(),
-            expires_at: req
-                .expires_at
-                .clone()
-                .unwrap_or_else(|| lxd_api::image::ZERO_TIME.to_string()),
+            expires_at,
             stateful: false,
             description: String::new(),
             architecture: inst.row.architecture.clone(),
@@ -234,12 +262,10 @@ pub async fn delete_snapshot(
 ) -> ApiResult {
     let project = project_of(&state, &params)?;
     let inst = load(&state, &project, &name)?;
-    state
-        .db
-        .read(|c| snapshots::get(c, &project, &name, &snap))
-        .map_err(|_| ApiError::not_found("Snapshot not found"))?;
+    load_snapshot(&state, &project, &name, &snap)?;
     let mut spec = OpSpec::task("Deleting snapshot", &project);
-    spec.resources = Some(op_resources(&name, &project));
+    // LXD names the snapshot as `instance/snap` in this operation's resources.
+    spec.resources = Some(op_resources(&format!("{name}/{snap}"), &project));
     let task_state = state.clone();
     let requestor = caller.requestor();
     let op = state.operations.start(spec, move |_| async move {

@@ -26,6 +26,25 @@ pub async fn start(state: &AppState, inst: &Loaded) -> Result<(), String> {
     let volume = crate::instances::rootfs::volume_path(&state.paths, &pool, &storage_name)
         .map_err(|e| e.to_string())?;
     let mut keys = lxd_api::ConfigMap::new();
+    let (vol, name, arch, ephemeral, config, devices) = (
+        volume.clone(),
+        inst.row.name.clone(),
+        inst.row.architecture.clone(),
+        inst.row.ephemeral,
+        inst.expanded_config.clone(),
+        inst.expanded_devices.clone(),
+    );
+    let pending = tokio::task::spawn_blocking(move || {
+        crate::instances::templates::apply_at_start(
+            &vol, &name, &arch, ephemeral, &config, &devices,
+        )
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("Failed to apply templates: {e}"))?;
+    if pending {
+        keys.insert("volatile.apply_template".into(), String::new());
+    }
     let idmap = if crate::instances::spec::privileged(&inst.expanded_config) {
         None
     } else {
