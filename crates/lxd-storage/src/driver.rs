@@ -212,7 +212,8 @@ pub trait StorageDriver: Send + Sync {
 
     /// Create volume `vol` and its `snapshots` (oldest first) by receiving the streams of an
     /// optimized backup that `open` reads; `header` is `backup/optimized_header.yaml` when the
-    /// backup has one. Returns the new volume's path; nothing is left behind on failure.
+    /// backup has one. `prepare` sees each restored volume (snapshots first) while it is still
+    /// writable. Returns the new volume's path; nothing is left behind on failure.
     fn create_volume_from_optimized_backup(
         &self,
         _pool: &Pool,
@@ -220,6 +221,7 @@ pub trait StorageDriver: Send + Sync {
         _snapshots: &[String],
         _header: Option<&[u8]>,
         _open: BackupSource<'_>,
+        _prepare: Filler<'_>,
     ) -> Result<PathBuf, StorageError> {
         Err(StorageError::NotSupported("Restoring an optimized backup"))
     }

@@ -96,13 +96,30 @@ fn restore(
             Ok(Box::new(std::fs::File::open(path)?))
         };
     let header = with_header.then_some(header.as_slice());
-    p.driver.create_volume_from_optimized_backup(
+    // Every restored volume is seen writable, snapshots first.
+    let mut seen = Vec::new();
+    let mut prepare = |path: &Path| -> Result<(), lxd_storage::FillError> {
+        std::fs::write(path.join("prepared"), "")?;
+        seen.push(path.to_path_buf());
+        Ok(())
+    };
+    let result = p.driver.create_volume_from_optimized_backup(
         &p.pool,
         &Volume::filesystem(CT, name),
         &snaps,
         header,
         &mut open,
-    )
+        &mut prepare,
+    );
+    if let Ok(path) = &result {
+        let mut want: Vec<PathBuf> = snaps
+            .iter()
+            .map(|s| p.path(&format!("containers-snapshots/{name}/{s}")))
+            .collect();
+        want.push(path.clone());
+        assert_eq!(seen, want);
+    }
+    result
 }
 
 fn no_temp_dirs(p: &LoopPool) -> bool {
@@ -198,6 +215,7 @@ fn btrfs_optimized_backup_round_trip_keeps_snapshots_and_subvolumes() {
     let s0 = b.path("containers-snapshots/r1/s0");
     let s1 = b.path("containers-snapshots/r1/s1");
     assert!(readonly(&s0) && readonly(&s1));
+    assert!(s0.join("prepared").exists() && r1.join("prepared").exists());
     assert_image_content(&s0);
     assert!(!s0.join("rootfs/one").exists());
     assert_eq!(std::fs::read(s1.join("rootfs/one")).unwrap().len(), 200_000);

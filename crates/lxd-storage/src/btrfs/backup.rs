@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use super::send::{encode_path_name, relative, OptimizedHeader, SubvolumeInfo};
 use super::BtrfsDriver;
-use crate::driver::{BackupSink, BackupSource, StorageDriver};
+use crate::driver::{BackupSink, BackupSource, Filler, StorageDriver};
 use crate::error::StorageError;
 use crate::volume::{check_name, Pool, Volume, VolumeType};
 use crate::{fsutil, generic};
@@ -34,6 +34,16 @@ fn file_name(prefix: &str, sub: &SubvolumeInfo) -> String {
     }
     let encoded = encode_path_name(sub.path.trim_start_matches('/'));
     format!("backup/{prefix}_{encoded}.bin")
+}
+
+/// Whether a header's subvolume path stays inside its volume: `/` or `/a/b` without `.`, `..`
+/// or empty components.
+fn safe_subvolume_path(path: &str) -> bool {
+    path == "/"
+        || path.strip_prefix('/').is_some_and(|rest| {
+            rest.split('/')
+                .all(|c| !c.is_empty() && c != "." && c != ".." && !c.contains('\0'))
+        })
 }
 
 /// The header LXD assumes for backups without one: root subvolumes only.
@@ -133,6 +143,9 @@ impl BtrfsDriver {
         sink: BackupSink<'_>,
     ) -> Result<(), StorageError> {
         check_name(name)?;
+        for snap in snapshots {
+            check_name(&format!("{name}/{snap}"))?;
+        }
         let (prefix, snap_dir) = prefixes(vol_type)?;
         let header = self.restoration_header(pool, vol_type, name, snapshots)?;
         let yaml = yaml_serde::to_string(&header)
@@ -176,8 +189,12 @@ impl BtrfsDriver {
         snapshots: &[String],
         header: Option<&[u8]>,
         open: BackupSource<'_>,
+        prepare: Filler<'_>,
     ) -> Result<PathBuf, StorageError> {
         check_name(&vol.name)?;
+        for snap in snapshots {
+            check_name(&format!("{}/{snap}", vol.name))?;
+        }
         let target = self.mount_path(pool, vol.vol_type, &vol.name);
         if std::fs::symlink_metadata(&target).is_ok() {
             return Err(StorageError::RestoreTargetExists);
@@ -187,8 +204,18 @@ impl BtrfsDriver {
                 .map_err(|e| StorageError::BadBackupHeader(e.to_string()))?,
             None => implied_header(snapshots),
         };
+        if let Some(bad) = header
+            .subvolumes
+            .iter()
+            .find(|s| !safe_subvolume_path(&s.path))
+        {
+            return Err(StorageError::BadBackupHeader(format!(
+                "invalid subvolume path {:?}",
+                bad.path
+            )));
+        }
         let tmp = self.temp_dir(pool, vol.vol_type)?;
-        let result = self.restore_into(pool, vol, snapshots, &header, &tmp, open);
+        let result = self.restore_into(pool, vol, snapshots, &header, &tmp, open, prepare);
         self.remove_temp_dir(&tmp);
         if result.is_err() {
             for snap in snapshots {
@@ -199,6 +226,7 @@ impl BtrfsDriver {
         result.map(|()| target)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn restore_into(
         &self,
         pool: &Pool,
@@ -207,6 +235,7 @@ impl BtrfsDriver {
         header: &OptimizedHeader,
         tmp: &Path,
         open: BackupSource<'_>,
+        prepare: Filler<'_>,
     ) -> Result<(), StorageError> {
         let (prefix, snap_dir) = prefixes(vol.vol_type)?;
         let mount_of = |snap: &str| {
@@ -240,6 +269,14 @@ impl BtrfsDriver {
             let _ = std::fs::remove_dir(to);
             std::fs::rename(from, to).map_err(StorageError::io("move", from))?;
         }
+        for snap in snapshots
+            .iter()
+            .map(String::as_str)
+            .chain(std::iter::once(""))
+        {
+            let path = mount_of(snap);
+            prepare(&path).map_err(|source| StorageError::Fill { path, source })?;
+        }
         for sub in header.subvolumes.iter().filter(|s| s.readonly) {
             if sub.snapshot.is_empty() || snapshots.contains(&sub.snapshot) {
                 let path = mount_of(&sub.snapshot).join(relative(&sub.path));
@@ -269,6 +306,15 @@ mod tests {
             file_name("snapshots/snap0", &nested),
             "backup/snapshots/snap0_var-lib-my--machines.bin"
         );
+    }
+
+    #[test]
+    fn safe_subvolume_path_refuses_escapes() {
+        assert!(safe_subvolume_path("/"));
+        assert!(safe_subvolume_path("/rootfs/var/lib/machines"));
+        for bad in ["", "rootfs", "/../x", "/a/../../b", "//a", "/a/", "/."] {
+            assert!(!safe_subvolume_path(bad), "{bad}");
+        }
     }
 
     #[test]

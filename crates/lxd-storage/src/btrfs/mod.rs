@@ -276,7 +276,8 @@ impl StorageDriver for BtrfsDriver {
         snapshots: &[String],
         header: Option<&[u8]>,
         open: BackupSource<'_>,
+        prepare: Filler<'_>,
     ) -> Result<PathBuf, StorageError> {
-        self.restore_optimized(pool, vol, snapshots, header, open)
+        self.restore_optimized(pool, vol, snapshots, header, open, prepare)
     }
 }

@@ -272,7 +272,7 @@ mod tests {
         let mut open = |_: &str| Err("none".into());
         let vol = Volume::filesystem(VolumeType::Container, "c1");
         let err = d
-            .create_volume_from_optimized_backup(&pool, &vol, &[], None, &mut open)
+            .create_volume_from_optimized_backup(&pool, &vol, &[], None, &mut open, &mut |_| Ok(()))
             .unwrap_err();
         assert!(matches!(err, StorageError::NotSupported(_)));
     }
