@@ -4,6 +4,7 @@
 //! never decide names (the daemon's storage backend passes storage names, see [`crate::volume`]).
 
 use std::collections::BTreeMap;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 pub use crate::error::{FillError, StorageError};
@@ -21,6 +22,13 @@ pub struct DriverInfo {
 
 /// Fills a freshly created, empty volume directory (unpacks an image into it).
 pub type Filler<'a> = &'a mut dyn FnMut(&Path) -> Result<(), FillError>;
+
+/// Receives one file of an optimized backup: its name in the tarball (`backup/container.bin`)
+/// and where it was written; the file is removed once the callback returns.
+pub type BackupSink<'a> = &'a mut dyn FnMut(&str, &Path) -> Result<(), FillError>;
+
+/// Opens one file of an optimized backup by its name in the tarball.
+pub type BackupSource<'a> = &'a mut dyn FnMut(&str) -> Result<Box<dyn Read + Send>, FillError>;
 
 /// A storage driver: pools, volumes, snapshots and quotas on the host.
 ///
@@ -167,4 +175,54 @@ pub trait StorageDriver: Send + Sync {
         vol_type: VolumeType,
         name: &str,
     ) -> Result<u64, StorageError>;
+
+    /// Whether the driver writes its own optimized backup format (LXD's `OptimizedBackups`);
+    /// when not, LXD silently makes a plain backup instead.
+    fn optimized_backups(&self) -> bool {
+        false
+    }
+
+    /// Write volume (or snapshot `parent/snap`) `name` to `out` in the driver's stream format
+    /// (`btrfs send`); with `parent` (a snapshot of the same volume, `volume/snap`) only the
+    /// difference from it. The stream is copied as it is produced, never held in memory.
+    fn send_volume(
+        &self,
+        _pool: &Pool,
+        _vol_type: VolumeType,
+        _name: &str,
+        _parent: Option<&str>,
+        _out: &mut dyn Write,
+    ) -> Result<(), StorageError> {
+        Err(StorageError::NotSupported("Sending a volume"))
+    }
+
+    /// Write the optimized backup files of volume `name` and its `snapshots` (oldest first):
+    /// each is made in `work` and handed to `sink` with its tarball name, in LXD's order.
+    fn backup_volume_optimized(
+        &self,
+        _pool: &Pool,
+        _vol_type: VolumeType,
+        _name: &str,
+        _snapshots: &[String],
+        _work: &Path,
+        _sink: BackupSink<'_>,
+    ) -> Result<(), StorageError> {
+        Err(StorageError::NotSupported("Optimized backup"))
+    }
+
+    /// Create volume `vol` and its `snapshots` (oldest first) by receiving the streams of an
+    /// optimized backup that `open` reads; `header` is `backup/optimized_header.yaml` when the
+    /// backup has one. `prepare` sees each restored volume (snapshots first) while it is still
+    /// writable. Returns the new volume's path; nothing is left behind on failure.
+    fn create_volume_from_optimized_backup(
+        &self,
+        _pool: &Pool,
+        _vol: &Volume,
+        _snapshots: &[String],
+        _header: Option<&[u8]>,
+        _open: BackupSource<'_>,
+        _prepare: Filler<'_>,
+    ) -> Result<PathBuf, StorageError> {
+        Err(StorageError::NotSupported("Restoring an optimized backup"))
+    }
 }

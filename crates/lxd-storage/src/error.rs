@@ -54,6 +54,20 @@ pub enum StorageError {
         #[source]
         source: CommandError,
     },
+    #[error("No matching subvolume(s) for {0:?} found in subvolumes list")]
+    NoSubvolumes(PathBuf),
+    #[error("Error parsing optimized backup header file: {0}")]
+    BadBackupHeader(String),
+    #[error("Could not find {0:?}")]
+    BackupFileMissing(String),
+    #[error("Cannot restore volume, already exists on target")]
+    RestoreTargetExists,
+    #[error("Failed to add {name} to the backup")]
+    BackupSink {
+        name: String,
+        #[source]
+        source: FillError,
+    },
     #[error("Unexpected output of {0:?}")]
     UnexpectedOutput(&'static str),
     #[error("Failed to {action} {path}")]

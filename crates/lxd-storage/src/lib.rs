@@ -1,6 +1,6 @@
 //! Storage drivers behind one trait. Drivers act on the filesystem and external tools only (all
 //! run through an injected `CommandRunner`); the daemon's storage backend records their results
-//! in the database. Migration (send/receive) is not here yet.
+//! in the database. The btrfs driver sends and receives volumes as `btrfs send` streams.
 
 pub mod btrfs;
 pub mod config;
@@ -16,7 +16,7 @@ use std::sync::{Arc, OnceLock};
 
 use lxd_sys::command::{CommandRunner, RealCommandRunner};
 
-pub use driver::{DriverInfo, Filler, PoolConfig, StorageDriver};
+pub use driver::{BackupSink, BackupSource, DriverInfo, Filler, PoolConfig, StorageDriver};
 pub use error::{FillError, StorageError};
 pub use volume::{ContentType, Pool, Volume, VolumeType};
 

@@ -1,6 +1,8 @@
 //! Instance backups in LXD's tarball layout: `backup/index.yaml`, the instance volume under
 //! `backup/container/` and each snapshot under `backup/snapshots/<name>/`, compressed like
-//! images (every core for gzip and zstd). Unpacking uses the confined extractor.
+//! images (every core for gzip and zstd). Optimized backups carry, after the index, the files a
+//! storage driver produces (its header and `btrfs send` streams), copied from disk as they come.
+//! Unpacking uses the confined extractor.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -28,6 +30,44 @@ pub fn pack_backup(
     output: &Path,
     compression: &str,
 ) -> Result<PackResult, PackError> {
+    pack_with(output, compression, tree_size(content.volume), |packer| {
+        packer.regular_file("backup/index.yaml", content.index_yaml)?;
+        packer.tree(content.volume, Path::new("backup/container"))?;
+        for (name, dir) in content.snapshots {
+            packer.tree(dir, &Path::new("backup/snapshots").join(name))?;
+        }
+        Ok(())
+    })
+}
+
+/// Hands one file to the tarball: its name there and the file on disk (read when called).
+pub type AddFile<'a> = &'a mut dyn FnMut(&str, &Path) -> Result<(), PackError>;
+
+/// Write an optimized backup to `output`: `backup/index.yaml`, then every file `produce` adds
+/// (in the order it adds them), each streamed from disk into the archive.
+pub fn pack_optimized_backup(
+    index_yaml: &[u8],
+    output: &Path,
+    compression: &str,
+    produce: impl FnOnce(AddFile<'_>) -> Result<(), PackError>,
+) -> Result<PackResult, PackError> {
+    pack_with(output, compression, 0, |packer| {
+        packer.regular_file("backup/index.yaml", index_yaml)?;
+        let mut add = |name: &str, path: &Path| packer.file_from_disk(name, path);
+        produce(&mut add)
+    })
+}
+
+/// Create `output`, run `body` on a packer over the compressed tarball, finish and sync it;
+/// the file is removed on failure.
+fn pack_with(
+    output: &Path,
+    compression: &str,
+    total: u64,
+    body: impl FnOnce(
+        &mut Packer<'_, crate::compression::Compressor<HashingWriter<BufWriter<File>>>>,
+    ) -> Result<(), PackError>,
+) -> Result<PackResult, PackError> {
     let write_error = |source| PackError::Write {
         path: output.display().to_string(),
         source,
@@ -50,14 +90,10 @@ pub fn pack_backup(
             links: HashMap::new(),
             processed: 0,
             reported: 0,
-            total: tree_size(content.volume),
+            total,
             progress: &mut noop,
         };
-        packer.regular_file("backup/index.yaml", content.index_yaml)?;
-        packer.tree(content.volume, Path::new("backup/container"))?;
-        for (name, dir) in content.snapshots {
-            packer.tree(dir, &Path::new("backup/snapshots").join(name))?;
-        }
+        body(&mut packer)?;
         let out = packer.builder.into_inner().map_err(PackError::Finish)?;
         let mut hashing = out.finish().map_err(PackError::Finish)?;
         hashing.flush().map_err(PackError::Finish)?;

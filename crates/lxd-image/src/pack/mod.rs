@@ -43,6 +43,9 @@ pub enum PackError {
         #[source]
         source: io::Error,
     },
+    /// What the producer of an optimized backup's files failed with, as it said it.
+    #[error("{0}")]
+    Content(String),
     #[error("Failed to finish the image")]
     Finish(#[source] io::Error),
     #[error(transparent)]

@@ -196,3 +196,47 @@ fn pax_record_length_counts_itself() {
         .unwrap();
     assert_eq!(len, record.len());
 }
+
+#[test]
+fn pack_optimized_backup_index_then_files_in_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    std::fs::write(&a, "header: 1\n").unwrap();
+    std::fs::write(&b, vec![9u8; 70_000]).unwrap();
+    let out = tmp.path().join("backup.tar.gz");
+    backup::pack_optimized_backup(b"name: c1\n", &out, "gzip", |add| {
+        add("backup/optimized_header.yaml", &a)?;
+        add("backup/container.bin", &b)
+    })
+    .unwrap();
+    let file = std::fs::File::open(&out).unwrap();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut got = Vec::new();
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().display().to_string();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut data).unwrap();
+        got.push((name, data.len()));
+    }
+    assert_eq!(
+        got,
+        [
+            ("backup/index.yaml".to_string(), 9),
+            ("backup/optimized_header.yaml".to_string(), 10),
+            ("backup/container.bin".to_string(), 70_000),
+        ]
+    );
+}
+
+#[test]
+fn pack_optimized_backup_producer_error_removes_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("backup.tar");
+    let err = backup::pack_optimized_backup(b"x", &out, "none", |_| {
+        Err(PackError::Content("Btrfs send failed".into()))
+    })
+    .unwrap_err();
+    assert_eq!(err.to_string(), "Btrfs send failed");
+    assert!(!out.exists());
+}

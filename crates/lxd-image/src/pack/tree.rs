@@ -42,6 +42,23 @@ impl<W: Write> Packer<'_, W> {
             .map_err(|source| write_error(name, source))
     }
 
+    /// Append the regular file at `path` as `name`, with its mode, owner and time, streamed
+    /// from disk.
+    pub(super) fn file_from_disk(&mut self, name: &str, path: &Path) -> Result<(), PackError> {
+        let read_error = |source| PackError::Read {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut file = File::open(path).map_err(read_error)?;
+        let meta = file.metadata().map_err(read_error)?;
+        let mut header = tar::Header::new_gnu();
+        header.set_metadata(&meta);
+        header.set_entry_type(tar::EntryType::Regular);
+        self.builder
+            .append_data(&mut header, name, &mut file)
+            .map_err(|source| write_error(name, source))
+    }
+
     /// Append `source` and everything below it under the archive name `name`, sorted.
     pub(super) fn tree(&mut self, source: &Path, name: &Path) -> Result<(), PackError> {
         let mut stack = vec![(source.to_path_buf(), name.to_path_buf())];

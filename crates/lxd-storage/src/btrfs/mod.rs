@@ -4,11 +4,14 @@
 //! subvolume snapshots; quotas are qgroup limits.
 //!
 //! Split by concern: [`pool`] (config, create, delete), [`mount`], [`subvol`] (subvolume primitives),
-//! [`volume`], [`snapshot`], [`quota`]. Every tool runs through the injected [`CommandRunner`];
+//! [`volume`], [`snapshot`], [`quota`], [`send`] (send/receive streams) and [`backup`]
+//! (optimized backups). Every tool runs through the injected [`CommandRunner`];
 //! the driver never touches the database.
 
+mod backup;
 mod mount;
 mod pool;
+pub mod send;
 
 pub use pool::default_loop_size_gib;
 mod quota;
@@ -19,12 +22,13 @@ mod volume;
 #[cfg(test)]
 mod tests;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use lxd_sys::command::{CommandRunner, RealCommandRunner};
 
-use crate::driver::{DriverInfo, Filler, PoolConfig, StorageDriver};
+use crate::driver::{BackupSink, BackupSource, DriverInfo, Filler, PoolConfig, StorageDriver};
 use crate::error::StorageError;
 use crate::volume::{Pool, Volume, VolumeType};
 
@@ -236,5 +240,44 @@ impl StorageDriver for BtrfsDriver {
         crate::volume::check_name(name)?;
         let path = crate::fsutil::require_present(&self.mount_path(pool, vol_type, name))?;
         self.quota_usage(&path)
+    }
+
+    fn optimized_backups(&self) -> bool {
+        true
+    }
+
+    fn send_volume(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        name: &str,
+        parent: Option<&str>,
+        out: &mut dyn Write,
+    ) -> Result<(), StorageError> {
+        self.send_volume_stream(pool, vol_type, name, parent, out)
+    }
+
+    fn backup_volume_optimized(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        name: &str,
+        snapshots: &[String],
+        work: &Path,
+        sink: BackupSink<'_>,
+    ) -> Result<(), StorageError> {
+        self.backup_optimized(pool, vol_type, name, snapshots, work, sink)
+    }
+
+    fn create_volume_from_optimized_backup(
+        &self,
+        pool: &Pool,
+        vol: &Volume,
+        snapshots: &[String],
+        header: Option<&[u8]>,
+        open: BackupSource<'_>,
+        prepare: Filler<'_>,
+    ) -> Result<PathBuf, StorageError> {
+        self.restore_optimized(pool, vol, snapshots, header, open, prepare)
     }
 }

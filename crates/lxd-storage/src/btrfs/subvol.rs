@@ -108,7 +108,7 @@ impl BtrfsDriver {
         Ok(())
     }
 
-    fn is_readonly(&self, path: &Path) -> Result<bool, StorageError> {
+    pub(super) fn is_readonly(&self, path: &Path) -> Result<bool, StorageError> {
         let out = self.run(
             "read properties of",
             path,

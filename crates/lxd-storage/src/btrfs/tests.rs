@@ -27,6 +27,16 @@ impl CommandRunner for FakeBtrfs {
         }
         Ok(out)
     }
+
+    fn run_streaming(
+        &self,
+        program: &str,
+        args: &[&str],
+        input: Option<&mut (dyn std::io::Read + Send)>,
+        output: Option<&mut dyn std::io::Write>,
+    ) -> Result<(), CommandError> {
+        self.0.run_streaming(program, args, input, output)
+    }
 }
 
 struct Setup {

@@ -243,6 +243,41 @@ mod tests {
     }
 
     #[test]
+    fn dir_send_and_optimized_backup_not_supported() {
+        let d = DirDriver::default();
+        assert!(!d.optimized_backups());
+        let pool = Pool::new("d", Path::new("/nonexistent"), PoolConfig::new());
+        let err = d
+            .send_volume(&pool, VolumeType::Container, "c1", None, &mut Vec::new())
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Sending a volume is not supported by this driver"
+        );
+        let mut sink = |_: &str, _: &Path| Ok(());
+        let err = d
+            .backup_volume_optimized(
+                &pool,
+                VolumeType::Container,
+                "c1",
+                &[],
+                Path::new("/x"),
+                &mut sink,
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Optimized backup is not supported by this driver"
+        );
+        let mut open = |_: &str| Err("none".into());
+        let vol = Volume::filesystem(VolumeType::Container, "c1");
+        let err = d
+            .create_volume_from_optimized_backup(&pool, &vol, &[], None, &mut open, &mut |_| Ok(()))
+            .unwrap_err();
+        assert!(matches!(err, StorageError::NotSupported(_)));
+    }
+
+    #[test]
     fn dir_pool_bad_option_and_missing_source_refused() {
         let mut cfg = PoolConfig::from([("nope".to_string(), "1".to_string())]);
         let err = DirDriver::default()

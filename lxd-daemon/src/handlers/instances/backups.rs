@@ -1,6 +1,7 @@
 //! `/1.0/instances/{name}/backups`: instance backups as LXD lays them out
-//! (`backup/index.yaml`, `backup/container/`, `backup/snapshots/<name>/`), kept under
-//! `$LXD_DIR/backups/instances/<instance>/` with a small JSON record beside each tarball.
+//! (`backup/index.yaml`, `backup/container/`, `backup/snapshots/<name>/`; optimized ones on
+//! btrfs see [`super::backup_optimized`]), kept under `$LXD_DIR/backups/instances/<instance>/`
+//! with a small JSON record beside each tarball.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -80,14 +81,16 @@ pub async fn get_backup(
     Ok(ApiResponse::sync(found))
 }
 
-/// The `index.yaml` of a backup: LXD's fields, with the instance and its snapshots as config.
+/// The `index.yaml` of a backup (LXD's fields, with the instance and its snapshots as config)
+/// and that config alone, which LXD keeps as `backup.yaml` in the instance volume.
 fn index_yaml(
     state: &AppState,
     inst: &Loaded,
     pool: &str,
     driver: &str,
     snaps: &[String],
-) -> Result<Vec<u8>, String> {
+    optimized: bool,
+) -> Result<(Vec<u8>, Vec<u8>), String> {
     let snapshots =
         super::snapshots::list(state, &inst.project, &inst.row.name).map_err(|e| e.to_string())?;
     let snapshots: Vec<_> = snapshots
@@ -99,14 +102,29 @@ fn index_yaml(
         "backend": driver,
         "pool": pool,
         "snapshots": snaps,
-        "optimized": false,
-        "optimized_header": false,
+        "optimized": optimized,
+        // The btrfs driver, the only one with optimized backups here, writes a header.
+        "optimized_header": optimized,
         "type": "container",
         "config": {"container": inst.to_api(), "snapshots": snapshots},
     });
-    yaml_serde::to_string(&index)
-        .map(String::into_bytes)
-        .map_err(|e| e.to_string())
+    let yaml = |v: &serde_json::Value| {
+        yaml_serde::to_string(v)
+            .map(String::into_bytes)
+            .map_err(|e| e.to_string())
+    };
+    Ok((yaml(&index)?, yaml(&index["config"])?))
+}
+
+/// Refresh `backup.yaml` in the instance volume, as LXD does before every backup (an import
+/// into LXD reads and rewrites it; it is readable by root only).
+fn write_backup_file(volume: &std::path::Path, yaml: &[u8]) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = volume.join("backup.yaml");
+    let _ = std::fs::remove_file(&path);
+    std::fs::write(&path, yaml)
+        .and_then(|()| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)))
+        .map_err(|e| format!("Failed to write {}: {e}", path.display()))
 }
 
 /// `POST /1.0/instances/{name}/backups`
@@ -119,11 +137,6 @@ pub async fn post_backups(
 ) -> ApiResult {
     let project = project_of(&state, &params)?;
     let inst = load(&state, &project, &name)?;
-    if req.optimized_storage {
-        return Err(ApiError::NotImplemented(
-            "Optimized backups are not implemented yet".into(),
-        ));
-    }
     let existing = records(&state, &inst);
     let backup = if req.name.is_empty() {
         (0..)
@@ -184,7 +197,17 @@ pub async fn post_backups(
                 )
             })
             .collect();
-        let index = index_yaml(&task_state, &inst, &pool_name, &pool_row.driver, &snaps)?;
+        // As LXD, a driver without an optimized format makes a plain backup instead.
+        let optimized = req.optimized_storage && driver.optimized_backups();
+        let (index, backup_file) = index_yaml(
+            &task_state,
+            &inst,
+            &pool_name,
+            &pool_row.driver,
+            &snaps,
+            optimized,
+        )?;
+        write_backup_file(&volume, &backup_file)?;
         let out_dir = dir(&task_state, &inst);
         std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
         let file = out_dir.join(&backup);
@@ -201,17 +224,31 @@ pub async fn post_backups(
             req.compression_algorithm.clone()
         };
         let f = file.clone();
+        let work = task_state.paths.var.join("backups");
+        let storage_name = inst.runtime_name();
         tokio::task::spawn_blocking(move || {
+            if optimized {
+                let backup = super::backup_optimized::OptimizedBackup {
+                    driver: driver.as_ref(),
+                    pool: &pool,
+                    storage_name: &storage_name,
+                    snapshots: &snaps,
+                    index_yaml: &index,
+                    work: &work,
+                };
+                return super::backup_optimized::write(&backup, &f, &compression);
+            }
             let content = lxd_image::pack::backup::BackupContent {
                 index_yaml: &index,
                 volume: &volume,
                 snapshots: &snap_dirs,
             };
             lxd_image::pack::backup::pack_backup(&content, &f, &compression)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         })
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())??;
         let record = InstanceBackup {
             name: backup.clone(),
             created_at: crate::time::now_rfc3339(),
@@ -222,7 +259,7 @@ pub async fn post_backups(
             },
             instance_only: req.instance_only,
             container_only: req.container_only,
-            optimized_storage: false,
+            optimized_storage: optimized,
         };
         std::fs::write(
             file.with_extension("json"),

@@ -1,6 +1,7 @@
 //! `POST /1.0/instances` with `Content-Type: application/octet-stream`: import an instance
 //! backup (LXD's layout). The tarball is unpacked with the confined extractor, snapshots are
-//! rebuilt oldest first through the pool's driver, and the instance content goes in last.
+//! rebuilt oldest first through the pool's driver, and the instance content goes in last. An
+//! optimized backup goes back through the driver that made it (`btrfs receive`).
 
 use std::path::{Path, PathBuf};
 
@@ -136,13 +137,50 @@ async fn restore(
             .map_err(|e| format!("Bad instance in the backup: {e}"))?;
     let snapshots: Vec<lxd_api::instance::InstanceSnapshot> =
         serde_json::from_value(index["config"]["snapshots"].clone()).unwrap_or_default();
+    // Backups older than the `optimized` field are optimized when they hold container.bin.
+    let optimized = index["optimized"]
+        .as_bool()
+        .unwrap_or_else(|| tree.join("backup/container.bin").is_file());
+    let backend = index["backend"].as_str().unwrap_or_default().to_string();
+    if optimized && pool_row.driver != backend {
+        return Err(format!(
+            "Optimized backup storage driver {backend:?} differs from the target storage pool driver {:?}",
+            pool_row.driver
+        ));
+    }
+    let with_header = index["optimized_header"].as_bool().unwrap_or(false);
     let storage_name = runtime_name(project, &name);
     let (paths, tree2) = (state.paths.clone(), tree.clone());
     let snap_names: Vec<String> = snapshots.iter().map(|s| s.name.clone()).collect();
+    // The storage side follows the index's list, as LXD does.
+    let stored_snaps: Vec<String> = match index["snapshots"].as_array() {
+        Some(list) => list
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        None => snap_names.clone(),
+    };
+    let disk_map = container
+        .config
+        .get("volatile.last_state.idmap")
+        .and_then(|m| lxd_shared::idmap::IdmapSet::from_json(m).ok().flatten());
     let sname = storage_name.clone();
     tokio::task::spawn_blocking(move || -> Result<(), String> {
         let (pool, driver) =
             crate::instances::rootfs::pool(&paths, &pool_row).map_err(|e| e.to_string())?;
+        if optimized {
+            let path = super::backup_optimized::restore(
+                driver.as_ref(),
+                &pool,
+                &sname,
+                &stored_snaps,
+                with_header,
+                &tree2,
+                disk_map.as_ref(),
+            )?;
+            crate::instances::rootfs::link_volume(&paths, &sname, &path);
+            return Ok(());
+        }
         let vol = Volume {
             vol_type: VolumeType::Container,
             content_type: ContentType::Filesystem,

@@ -1,5 +1,6 @@
 //! `/1.0/instances` (and the legacy `/1.0/containers`): records, lifecycle, exec.
 
+pub mod backup_optimized;
 pub mod backups;
 pub mod copy;
 pub mod create;
