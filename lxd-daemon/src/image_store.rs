@@ -38,12 +38,7 @@ pub fn remove_files(paths: &Paths, fingerprint: &str) {
 /// already gone.
 pub async fn remove_everywhere(state: &crate::state::AppState, fingerprint: &str) {
     remove_files(&state.paths, fingerprint);
-    let rows = match state.db.read(|c| {
-        lxd_db::pools::names(c)?
-            .iter()
-            .map(|n| lxd_db::pools::get(c, n))
-            .collect::<Result<Vec<_>, _>>()
-    }) {
+    let rows = match crate::storage_backend::all_pools(state) {
         Ok(rows) => rows,
         Err(e) => {
             tracing::warn!(error = %e, "Failed to list storage pools for an image delete");
@@ -68,4 +63,25 @@ pub async fn remove_everywhere(state: &crate::state::AppState, fingerprint: &str
             Err(e) => tracing::warn!(pool = %row.name, error = %e, "Failed to delete image volume"),
         }
     }
+}
+
+/// Delete image `fingerprint` of `project`: its record (aliases go with it) and, once no project
+/// has the fingerprint any more, its files and image volumes. The caller sends the event.
+pub async fn delete_image(
+    state: &crate::state::AppState,
+    project: &str,
+    fingerprint: &str,
+) -> Result<(), lxd_db::DbError> {
+    let (p, f) = (project.to_string(), fingerprint.to_string());
+    let still_used = state
+        .db
+        .write(move |c| {
+            lxd_db::images::delete(c, &p, &f)?;
+            lxd_db::images::fingerprint_in_use(c, &f)
+        })
+        .await?;
+    if !still_used {
+        remove_everywhere(state, fingerprint).await;
+    }
+    Ok(())
 }

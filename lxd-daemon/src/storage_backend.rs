@@ -20,15 +20,20 @@ pub fn pool_of(state: &AppState, row: &lxd_db::pools::PoolRow) -> Pool {
     )
 }
 
-/// Mount every pool (after a host reboot, loop-backed pools are not mounted). A pool that
-/// fails stays in the database and gets a warning; the daemon starts regardless.
-pub async fn mount_all(state: &AppState) {
-    let rows = match state.db.read(|c| {
+/// Every pool record, sorted by name.
+pub fn all_pools(state: &AppState) -> Result<Vec<lxd_db::pools::PoolRow>, lxd_db::DbError> {
+    state.db.read(|c| {
         lxd_db::pools::names(c)?
             .iter()
             .map(|n| lxd_db::pools::get(c, n))
-            .collect::<Result<Vec<_>, _>>()
-    }) {
+            .collect()
+    })
+}
+
+/// Mount every pool (after a host reboot, loop-backed pools are not mounted). A pool that
+/// fails stays in the database and gets a warning; the daemon starts regardless.
+pub async fn mount_all(state: &AppState) {
+    let rows = match all_pools(state) {
         Ok(rows) => rows,
         Err(e) => {
             tracing::error!(error = %e, "Failed to list storage pools");

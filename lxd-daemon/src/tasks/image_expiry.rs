@@ -63,18 +63,9 @@ fn expired(state: &AppState, now: DateTime<Utc>) -> Result<Vec<(String, String)>
 pub async fn prune(state: &AppState) -> Result<usize, String> {
     let victims = expired(state, Utc::now())?;
     for (project, fingerprint) in &victims {
-        let (p, f) = (project.clone(), fingerprint.clone());
-        let still_used = state
-            .db
-            .write(move |c| {
-                lxd_db::images::delete(c, &p, &f)?;
-                lxd_db::images::fingerprint_in_use(c, &f)
-            })
+        crate::image_store::delete_image(state, project, fingerprint)
             .await
             .map_err(|e| e.to_string())?;
-        if !still_used {
-            crate::image_store::remove_everywhere(state, fingerprint).await;
-        }
         tracing::info!(project = %project, fingerprint = %fingerprint, "Deleted expired cached image");
         state.events.lifecycle(
             project,

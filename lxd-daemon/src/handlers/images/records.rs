@@ -159,18 +159,9 @@ pub async fn delete_image(
     let task_state = state.clone();
     let requestor = caller.requestor();
     let op = state.operations.start(spec, move |_op| async move {
-        let (p, f) = (project.clone(), fingerprint.clone());
-        let still_used = task_state
-            .db
-            .write(move |c| {
-                lxd_db::images::delete(c, &p, &f)?;
-                lxd_db::images::fingerprint_in_use(c, &f)
-            })
+        crate::image_store::delete_image(&task_state, &project, &fingerprint)
             .await
             .map_err(|e| e.to_string())?;
-        if !still_used {
-            crate::image_store::remove_everywhere(&task_state, &fingerprint).await;
-        }
         task_state.events.lifecycle(
             &project,
             "image-deleted",
