@@ -11,6 +11,10 @@ use crate::error::StorageError;
 use crate::fsutil;
 use crate::volume::Pool;
 
+/// How often, and how far apart, `release_loop` looks for a loop device again.
+const LOOP_RELEASE_TRIES: usize = 100;
+const LOOP_RELEASE_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+
 impl BtrfsDriver {
     pub(super) fn pool_mount(&self, pool: &Pool) -> Result<bool, StorageError> {
         let mount = &pool.mount;
@@ -95,16 +99,27 @@ impl BtrfsDriver {
     }
 
     /// Detach loop devices still backing the pool's own loop file (autoclear is asynchronous
-    /// and a failed mount leaves the device attached); failures are harmless.
+    /// and a failed mount leaves the device attached), and look again until none is left: right
+    /// after the unmount the device may still be busy, and a detach then only marks it
+    /// autoclear. Gives up after about two seconds; failures are harmless.
     fn release_loop(&self, file: &Path) {
         let f = arg(file);
-        let Ok(out) = self.run("list loop devices of", file, &["losetup", "-j", &f]) else {
-            return;
-        };
-        for dev in out.lines().filter_map(|l| l.split(':').next()) {
-            if dev.starts_with("/dev/") {
+        for _ in 0..LOOP_RELEASE_TRIES {
+            let Ok(out) = self.run("list loop devices of", file, &["losetup", "-j", &f]) else {
+                return;
+            };
+            let devices: Vec<&str> = out
+                .lines()
+                .filter_map(|l| l.split(':').next())
+                .filter(|d| d.starts_with("/dev/"))
+                .collect();
+            if devices.is_empty() {
+                return;
+            }
+            for dev in devices {
                 let _ = self.run("detach", file, &["losetup", "--detach", dev]);
             }
+            std::thread::sleep(LOOP_RELEASE_PAUSE);
         }
     }
 

@@ -199,7 +199,18 @@ fn btrfs_mount_pool_already_mounted_no_commands() {
 #[test]
 fn btrfs_delete_pool_loop_unmounts_and_removes_file() {
     let lo = ok("/dev/loop7: []: (/x/disks/p.img)\n");
-    let s = setup(vec![ok(""), lo, ok("")], true);
+    // The device is still listed once after the first detach (autoclear is asynchronous).
+    let s = setup(
+        vec![
+            ok(""),
+            lo,
+            ok(""),
+            ok("/dev/loop7: []: (/x/disks/p.img)\n"),
+            ok(""),
+            ok(""),
+        ],
+        true,
+    );
     let file = PathBuf::from(&s.pool.config["source"]);
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
     std::fs::write(&file, "").unwrap();
@@ -209,7 +220,10 @@ fn btrfs_delete_pool_loop_unmounts_and_removes_file() {
         [
             "umount $P",
             "losetup -j $L/disks/p.img",
-            "losetup --detach /dev/loop7"
+            "losetup --detach /dev/loop7",
+            "losetup -j $L/disks/p.img",
+            "losetup --detach /dev/loop7",
+            "losetup -j $L/disks/p.img"
         ]
     );
     assert!(!file.exists());
