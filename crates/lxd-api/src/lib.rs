@@ -3,6 +3,7 @@
 //! Field names, field order and `omitempty` behaviour follow LXD 5.0.2's `shared/api` package,
 //! because clients compare our JSON with the real daemon's. This crate does no I/O.
 
+pub mod certificate;
 pub mod envelope;
 pub mod event;
 pub mod extensions;
