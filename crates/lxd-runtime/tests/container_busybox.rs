@@ -24,7 +24,7 @@ fn busybox_rootfs(dir: &Path) -> PathBuf {
     }
     std::fs::copy("/bin/busybox", rootfs.join("bin/busybox")).unwrap();
     for applet in [
-        "sh", "id", "hostname", "cat", "sleep", "stat", "ls", "mount", "echo", "touch",
+        "sh", "id", "hostname", "cat", "sleep", "stat", "ls", "mount", "echo", "touch", "tty",
     ] {
         std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
     }
@@ -101,6 +101,7 @@ fn exec_in(init: i32, argv: &[&str]) -> (i32, String) {
                 uid: 0,
                 gid: 0,
                 config: BTreeMap::new(),
+                pty: false,
             };
             let code = exec::run(&spec, &mut |_| Ok(()), &mut |_| {}).unwrap_or_else(|e| {
                 eprintln!("exec: {e} ({:?})", std::error::Error::source(&e));
@@ -117,6 +118,39 @@ fn exec_in(init: i32, argv: &[&str]) -> (i32, String) {
             let mut s = String::new();
             f.read_to_string(&mut s).unwrap();
             (code, s)
+        }
+    }
+}
+
+/// Run `tty` in the container on a pty from its own devpts; returns what the pty carried.
+fn tty_in(init: i32) -> String {
+    let root = PathBuf::from(format!("/proc/{init}/root"));
+    let pty = lxd_sys::tty::open_pty_in(&root, BASE, BASE, 80, 24).unwrap();
+    match lxd_sys::spawn::fork_process().unwrap() {
+        ForkResult::Child => {
+            nix::unistd::dup2_stdin(pty.terminal.as_fd()).unwrap();
+            nix::unistd::dup2_stdout(pty.terminal.as_fd()).unwrap();
+            nix::unistd::dup2_stderr(pty.terminal.as_fd()).unwrap();
+            let spec = ExecSpec {
+                name: "c1".into(),
+                init_pid: init,
+                argv: vec!["sh".into(), "-c".into(), "tty; stat -c %u $(tty)".into()],
+                env: vec!["PATH=/bin:/sbin".into()],
+                cwd: "/".into(),
+                uid: 0,
+                gid: 0,
+                config: BTreeMap::new(),
+                pty: true,
+            };
+            std::process::exit(exec::run(&spec, &mut |_| Ok(()), &mut |_| {}).unwrap_or(255));
+        }
+        ForkResult::Parent { child } => {
+            drop(pty.terminal);
+            let _ = nix::sys::wait::waitpid(child, None);
+            let mut out = Vec::new();
+            let mut master = std::fs::File::from(pty.master);
+            let _ = std::io::Read::read_to_end(&mut master, &mut out);
+            String::from_utf8_lossy(&out).replace('\r', "")
         }
     }
 }
@@ -157,6 +191,11 @@ fn main() {
     check(code == 7, "exit status passed through");
     let (code, _) = exec_in(init, &["/nonexistent"]);
     check(code == 127, "missing command is 127");
+    let tty = tty_in(init);
+    check(
+        tty.lines().collect::<Vec<_>>() == ["/dev/pts/0", "0"],
+        &format!("exec on a pty of the container's devpts, owned by its root: {tty:?}"),
+    );
     let status = std::fs::read_to_string(format!("/proc/{init}/status")).unwrap();
     check(
         status
@@ -183,6 +222,25 @@ fn main() {
         state.exit_status == Some(137),
         "exit status recorded as 128 + SIGKILL",
     );
+    drop(guard);
+
+    // A monitor killed with -9 takes its container along instead of leaving init untracked.
+    let (monitor_pid, state) = start_monitor(&spec);
+    let init = state.init_pid;
+    let guard = scopeguard(init, monitor_pid);
+    nix::sys::signal::kill(monitor_pid, nix::sys::signal::Signal::SIGKILL).unwrap();
+    let _ = nix::sys::wait::waitpid(monitor_pid, None);
+    let mut gone = false;
+    for _ in 0..200 {
+        let status = std::fs::read_to_string(format!("/proc/{init}/status")).unwrap_or_default();
+        // Dead, or a zombie waiting for the reaper.
+        if status.is_empty() || status.lines().any(|l| l.starts_with("State:\tZ")) {
+            gone = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    check(gone, "init dies with a killed monitor");
     drop(guard);
     println!("1 passed, 0 failed");
 }

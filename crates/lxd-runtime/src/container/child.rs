@@ -83,6 +83,7 @@ fn setup_and_exec(
                 .map_err(|e| format!("Failed to drop {cap}: {e}"))?;
         }
     }
+    tie_to_monitor(sync)?;
     super::seccomp_load(&spec.config)?;
     let argv: Vec<CString> = spec
         .init
@@ -111,5 +112,23 @@ fn attach_console() -> std::io::Result<()> {
     nix::unistd::dup2_stdin(&console)?;
     nix::unistd::dup2_stdout(&console)?;
     nix::unistd::dup2_stderr(&console)?;
+    Ok(())
+}
+
+/// The monitor owns the container: if it dies (kill -9 included), init gets SIGKILL rather
+/// than running on untracked. Set after the last credential change (which clears it); a
+/// monitor that died before shows as a hung-up sync socket.
+fn tie_to_monitor(sync: &UnixStream) -> Result<(), String> {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+        .map_err(|e| format!("Failed to tie init to its monitor: {e}"))?;
+    let mut fds = [PollFd::new(sync.as_fd(), PollFlags::POLLIN)];
+    let ready = poll(&mut fds, PollTimeout::ZERO).map_err(|e| format!("Failed to poll: {e}"))?;
+    let gone = fds[0]
+        .revents()
+        .is_some_and(|r| r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP));
+    if ready > 0 && gone {
+        return Err("The monitor went away".into());
+    }
     Ok(())
 }

@@ -27,6 +27,9 @@ pub struct ExecSpec {
     /// The instance's expanded config (for its seccomp policy).
     #[serde(default)]
     pub config: BTreeMap<String, String>,
+    /// stdin is a terminal the command takes as its controlling terminal, in a new session.
+    #[serde(default)]
+    pub pty: bool,
 }
 
 /// Why the command could not be started (its own failures are its exit status).
@@ -129,6 +132,14 @@ fn exec_child(spec: &ExecSpec) -> i32 {
             format!("Failed to switch to uid {} gid {}", spec.uid, spec.gid),
             1,
         );
+    }
+    if spec.pty {
+        let stdin = std::io::stdin();
+        if nix::unistd::setsid().is_err()
+            || lxd_sys::tty::set_controlling_terminal(std::os::fd::AsFd::as_fd(&stdin)).is_err()
+        {
+            return fail("Failed to take the terminal".into(), 1);
+        }
     }
     if nix::unistd::chdir(spec.cwd.as_str()).is_err() {
         let _ = nix::unistd::chdir("/");

@@ -67,6 +67,7 @@ pub async fn post_instance_exec(
         uid: req.user,
         gid: req.group,
         config: inst.expanded_config.clone(),
+        pty: req.interactive && req.wait_for_websocket,
     };
     let mut op_spec = OpSpec::task("Executing command", &project);
     op_spec.resources = Some(op_resources(&name, &project));
@@ -297,13 +298,8 @@ async fn interactive(
     mut sockets: HashMap<String, WebSocket>,
     control: WebSocket,
 ) -> Result<i32, String> {
-    let pty = nix::pty::openpty(None, None).map_err(|e| e.to_string())?;
-    if req.width > 0 && req.height > 0 {
-        use std::os::fd::AsFd;
-        let _ =
-            lxd_sys::tty::set_window_size(pty.master.as_fd(), req.width as u16, req.height as u16);
-    }
-    let slave = std::fs::File::from(pty.slave);
+    let pty = open_pty(spec.init_pid, req.width, req.height)?;
+    let slave = std::fs::File::from(pty.terminal);
     let stdio = [
         Stdio::from(slave.try_clone().map_err(|e| e.to_string())?),
         Stdio::from(slave.try_clone().map_err(|e| e.to_string())?),
@@ -335,6 +331,33 @@ async fn interactive(
     input.abort();
     ctl.abort();
     Ok(code)
+}
+
+/// A pty in the container's own devpts (so the command's terminal exists inside it), its
+/// terminal owned by the container's root; the host's devpts when the container has none.
+fn open_pty(init_pid: i32, width: i64, height: i64) -> Result<lxd_sys::tty::Pty, String> {
+    let (cols, rows) = match (u16::try_from(width), u16::try_from(height)) {
+        (Ok(w), Ok(h)) if w > 0 && h > 0 => (w, h),
+        _ => (80, 25),
+    };
+    let root_of = |map: &str| {
+        let text = std::fs::read_to_string(format!("/proc/{init_pid}/{map}")).unwrap_or_default();
+        text.lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .find(|f| f.len() == 3 && f[0] == "0")
+            .and_then(|f| f[1].parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    let (uid, gid) = (root_of("uid_map"), root_of("gid_map"));
+    let root = std::path::PathBuf::from(format!("/proc/{init_pid}/root"));
+    match lxd_sys::tty::open_pty_in(&root, uid, gid, cols, rows) {
+        Ok(pty) => Ok(pty),
+        Err(e) => {
+            tracing::warn!(pid = init_pid, error = %e, "No pty in the container's devpts, using the host's");
+            lxd_sys::tty::open_pty_in(std::path::Path::new("/"), uid, gid, cols, rows)
+                .map_err(|e| format!("Failed to open a terminal: {e}"))
+        }
+    }
 }
 
 fn read_pid(file: &std::path::Path) -> Option<i32> {
