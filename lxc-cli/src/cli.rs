@@ -31,6 +31,8 @@ pub enum Command {
     Alias(crate::cmd_alias::AliasCmd),
     /// Manage instance and server configuration options
     Config(crate::cmd_config::ConfigCmd),
+    /// Attach to instance consoles
+    Console(crate::cmd_console::ConsoleCmd),
     /// Copy instances within or in between LXD servers
     #[command(visible_alias = "cp")]
     Copy(crate::cmd_copy::CopyCmd),
@@ -198,6 +200,7 @@ pub async fn run(args: Vec<String>) -> Result<u8> {
     match command {
         Command::Alias(c) => c.run(ctx).await,
         Command::Config(c) => c.run(ctx).await,
+        Command::Console(c) => c.run(ctx).await,
         Command::Copy(c) => c.run(ctx).await,
         Command::Delete(c) => c.run(ctx).await,
         Command::Export(c) => c.run(ctx).await,

@@ -77,7 +77,7 @@ struct Action {
     verb: &'static str,
     args: Vec<String>,
     all: bool,
-    console: bool,
+    console: Option<String>,
     force: bool,
     timeout: i64,
     stateful: bool,
@@ -90,7 +90,7 @@ impl StartCmd {
             verb: "start",
             args: self.common.args,
             all: self.common.all,
-            console: self.common.console.is_some(),
+            console: self.common.console.clone(),
             force: false,
             timeout: 0,
             stateful: false,
@@ -106,7 +106,7 @@ impl StopCmd {
             verb: "stop",
             args: self.common.args,
             all: self.common.all,
-            console: self.common.console.is_some(),
+            console: self.common.console.clone(),
             force: self.force.force,
             timeout: self.force.timeout,
             stateful: self.stateful,
@@ -122,7 +122,7 @@ impl RestartCmd {
             verb: "restart",
             args: self.common.args,
             all: self.common.all,
-            console: self.common.console.is_some(),
+            console: self.common.console.clone(),
             force: self.force.force,
             timeout: self.force.timeout,
             stateful: false,
@@ -138,7 +138,7 @@ impl PauseCmd {
             verb: "pause",
             args: self.args,
             all: self.all,
-            console: false,
+            console: None,
             force: false,
             timeout: 0,
             stateful: false,
@@ -231,7 +231,7 @@ impl Action {
             }
             names = self.args.clone();
         }
-        if self.console {
+        if self.console.is_some() {
             if self.all {
                 bail!("--console can't be used with --all");
             }
@@ -263,7 +263,7 @@ impl Action {
     async fn one(&self, ctx: &Ctx, raw: &str) -> Result<()> {
         let mut action = self.api_action();
         let mut state = action == "stop" && self.stateful;
-        if action == "stop" && self.force && self.console {
+        if action == "stop" && self.force && self.console.is_some() {
             bail!("--console can't be used while forcing instance shutdown");
         }
         let (remote, name) = ctx.conf.parse_remote(raw)?;
@@ -282,12 +282,16 @@ impl Action {
         }
         let put = lxd_client::instances::state_put(action, self.timeout, self.force, state);
         let op = client.update_instance_state(&name, &put).await?;
+        if let (Some(kind), "stop") = (&self.console, action) {
+            // Watch the shutdown on the console instead of waiting for the operation.
+            return crate::cmd_console::attach_kind(&client, &name, kind).await;
+        }
         failed_already(&client, &op.id).await?;
         if let Err(e) = wait_with_progress(ctx, &client, &op.id).await {
             bail!("{e}\nTry `lxc info --show-log {raw}` for more info");
         }
-        if self.console {
-            bail!("Attaching to the console is not supported by this client yet");
+        if let Some(kind) = &self.console {
+            return crate::cmd_console::attach_kind(&client, &name, kind).await;
         }
         Ok(())
     }

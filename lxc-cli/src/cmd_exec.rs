@@ -41,7 +41,7 @@ pub struct ExecCmd {
     user: u32,
 }
 
-fn is_tty(fd: i32) -> bool {
+pub(crate) fn is_tty(fd: i32) -> bool {
     use std::io::IsTerminal;
     match fd {
         0 => std::io::stdin().is_terminal(),
@@ -50,7 +50,7 @@ fn is_tty(fd: i32) -> bool {
 }
 
 /// Runs `stty` on the terminal of stdin; returns its output.
-fn stty(args: &[&str]) -> Option<String> {
+pub(crate) fn stty(args: &[&str]) -> Option<String> {
     let out = std::process::Command::new("stty")
         .args(args)
         .stdin(std::process::Stdio::inherit())
@@ -63,7 +63,7 @@ fn stty(args: &[&str]) -> Option<String> {
 }
 
 /// The terminal size on stdout as (width, height).
-fn term_size() -> Option<(u32, u32)> {
+pub(crate) fn term_size() -> Option<(u32, u32)> {
     let tty = std::fs::File::open("/proc/self/fd/1").ok()?;
     let out = std::process::Command::new("stty")
         .arg("size")
@@ -79,7 +79,7 @@ fn term_size() -> Option<(u32, u32)> {
 }
 
 /// Restores the saved terminal settings when dropped.
-struct RawGuard(Option<String>);
+pub(crate) struct RawGuard(pub(crate) Option<String>);
 
 impl Drop for RawGuard {
     fn drop(&mut self) {

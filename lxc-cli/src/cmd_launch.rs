@@ -339,8 +339,8 @@ impl LaunchCmd {
             };
             bail!("{e}\nTry `lxc info --show-log {pretty}` for more info");
         }
-        if self.console.is_some() {
-            bail!("Attaching to the console is not supported by this client yet");
+        if let Some(kind) = &self.console {
+            return crate::cmd_console::attach_kind(&client, &name, kind).await;
         }
         Ok(())
     }

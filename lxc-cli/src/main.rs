@@ -9,6 +9,7 @@ mod cmd_config;
 mod cmd_config_device;
 mod cmd_config_metadata;
 mod cmd_config_template;
+mod cmd_console;
 mod cmd_copy;
 mod cmd_delete;
 mod cmd_exec;

@@ -20,6 +20,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "container_edit_metadata",
     "resources",
     "storage_api_volume_rename",
+    "console",
     "file_get_symlink",
     "storage_api_local_volume_handling",
     "operation_description",

@@ -30,7 +30,7 @@ pub struct ExecIo<O, E> {
 }
 
 /// Copies websocket data messages into `out` until a text message, a close or an error.
-async fn recv_stream<S, W>(mut read: S, mut out: W) -> W
+pub(crate) async fn recv_stream<S, W>(mut read: S, mut out: W) -> W
 where
     S: futures_util::Stream<
             Item = std::result::Result<Message, tokio_tungstenite::tungstenite::Error>,
@@ -53,7 +53,7 @@ where
 }
 
 /// Sends the chunks of `input` as binary messages, then the empty text message (EOF).
-async fn send_stream<S>(mut write: S, input: Option<mpsc::Receiver<Vec<u8>>>)
+pub(crate) async fn send_stream<S>(mut write: S, input: Option<mpsc::Receiver<Vec<u8>>>)
 where
     S: futures_util::Sink<Message> + Unpin,
 {
@@ -68,7 +68,7 @@ where
 }
 
 /// Forwards control messages until the daemon closes the control socket.
-async fn run_control(ws: DaemonSocket, mut control: mpsc::Receiver<Value>) {
+pub(crate) async fn run_control(ws: DaemonSocket, mut control: mpsc::Receiver<Value>) {
     let (mut write, mut read) = ws.split();
     loop {
         tokio::select! {
@@ -96,7 +96,7 @@ async fn run_control(ws: DaemonSocket, mut control: mpsc::Receiver<Value>) {
     }
 }
 
-fn fds_of(op: &Operation) -> std::collections::BTreeMap<String, String> {
+pub(crate) fn fds_of(op: &Operation) -> std::collections::BTreeMap<String, String> {
     op.metadata
         .as_ref()
         .and_then(|m| m.get("fds"))

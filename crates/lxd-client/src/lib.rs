@@ -8,6 +8,7 @@
 
 pub mod backups;
 pub mod client;
+pub mod console;
 pub mod error;
 pub mod events;
 pub mod exec;

@@ -210,6 +210,7 @@ fn main() {
     );
 
     files_in_running(&spec, init);
+    console_attach(&spec, init);
 
     nix::sys::signal::kill(Pid::from_raw(init), nix::sys::signal::Signal::SIGKILL).unwrap();
     let status = nix::sys::wait::waitpid(monitor_pid, None).unwrap();
@@ -243,6 +244,49 @@ fn main() {
     check(gone, "init dies with a killed monitor");
     drop(guard);
     println!("1 passed, 0 failed");
+}
+
+/// Attach to the console the monitor serves: output reaches the client, typed bytes reach
+/// the console, a second client is refused while one is attached.
+fn console_attach(spec: &ContainerSpec, init: i32) {
+    use lxd_runtime::container::console::{self, AttachError};
+    use std::io::{Read, Write};
+    let path = console::socket_path(&spec.state_dir);
+    let mut client = console::attach(&path).expect("attach to the console");
+    check(
+        matches!(console::attach(&path), Err(AttachError::Busy)),
+        "a second console client is refused",
+    );
+    let (code, _) = exec_in(init, &["sh", "-c", "echo hello-console > /dev/console"]);
+    check(code == 0, "write to /dev/console");
+    client
+        .stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 256];
+    while !seen.contains("hello-console") {
+        let n = client.stream.read(&mut buf).expect("console output");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    check(true, "console output reaches the attached client");
+    client.stream.write_all(b"typed\n").unwrap();
+    let (code, out) = exec_in(init, &["sh", "-c", "read x < /dev/console; echo got:$x"]);
+    check(
+        code == 0 && out.trim() == "got:typed",
+        &format!("typed bytes reach the console: {out:?}"),
+    );
+    drop(client);
+    std::thread::sleep(Duration::from_millis(100));
+    check(
+        console::attach(&path).is_ok(),
+        "the console can be attached again after the client left",
+    );
+    let log = std::fs::read_to_string(spec.console_log()).unwrap_or_default();
+    check(
+        log.contains("hello-console"),
+        "console output is logged too",
+    );
 }
 
 /// One files request in the running container; returns the result and the output bytes.

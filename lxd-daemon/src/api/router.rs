@@ -8,8 +8,8 @@ use super::error::ApiError;
 use super::extract::MAX_JSON_BODY;
 use crate::handlers::images::{aliases, export, records, upload};
 use crate::handlers::instances::{
-    backups, create, delete, exec, files, list, logs, metadata, rename, snapshot_edit, snapshots,
-    state, update,
+    backups, console, create, delete, exec, files, list, logs, metadata, rename, snapshot_edit,
+    snapshots, state, update,
 };
 use crate::handlers::{
     events, internal, operations, profiles, projects, resources, root, server, storage_pools,
@@ -54,6 +54,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("delete", "/1.0/instances/{name}/backups/{backup}"),
     ("get", "/1.0/instances/{name}/backups/{backup}/export"),
     ("get", "/1.0/instances/{name}/console"),
+    ("post", "/1.0/instances/{name}/console"),
+    ("delete", "/1.0/instances/{name}/console"),
     ("get", "/1.0/instances/{name}/files"),
     ("head", "/1.0/instances/{name}/files"),
     ("post", "/1.0/instances/{name}/files"),
@@ -91,6 +93,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("delete", "/1.0/containers/{name}/backups/{backup}"),
     ("get", "/1.0/containers/{name}/backups/{backup}/export"),
     ("get", "/1.0/containers/{name}/console"),
+    ("post", "/1.0/containers/{name}/console"),
+    ("delete", "/1.0/containers/{name}/console"),
     ("get", "/1.0/containers/{name}/files"),
     ("head", "/1.0/containers/{name}/files"),
     ("post", "/1.0/containers/{name}/files"),
@@ -224,7 +228,9 @@ fn instance_routes(base: &str) -> Router<AppState> {
         )
         .route(
             &format!("{base}/{{name}}/console"),
-            get(logs::get_instance_console),
+            get(logs::get_instance_console)
+                .post(console::post_instance_console)
+                .delete(console::delete_instance_console),
         )
         .route(
             &format!("{base}/{{name}}/files"),

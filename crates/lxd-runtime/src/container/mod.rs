@@ -2,6 +2,7 @@
 //! between clone and exec, and entering it to run commands.
 
 mod child;
+pub mod console;
 pub mod exec;
 pub mod files;
 pub mod monitor;

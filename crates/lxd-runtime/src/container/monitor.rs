@@ -1,14 +1,13 @@
 //! The per-container monitor: a small process that starts init, keeps the console log,
 //! records init's pid and, when init ends, how it ended. It outlives the daemon.
 
-use std::io::{Read, Write};
-use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
 
+use super::console::Console;
 use super::spec::{ContainerSpec, MonitorState};
 use super::start::{start, StartError};
 
@@ -23,43 +22,6 @@ pub fn write_state(spec: &ContainerSpec, state: &MonitorState) -> std::io::Resul
 pub fn read_state(spec: &ContainerSpec) -> Option<MonitorState> {
     serde_json::from_slice(&std::fs::read(spec.state_file()).ok()?).ok()
 }
-
-/// Copy the console into the log until init has ended (`done`). While no process has the
-/// console open (an init that closes it, or a `vhangup` by getty: systemd does both while it
-/// boots) the master reads `EIO`; the master must stay open through that, or the console is
-/// gone for good and every later open of `/dev/console` in the container fails.
-fn copy_console(master: OwnedFd, log: std::path::PathBuf, done: &AtomicBool) {
-    let mut master = std::fs::File::from(master);
-    let Ok(mut out) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-    else {
-        return;
-    };
-    let mut buf = [0u8; 4096];
-    loop {
-        match master.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                if out.write_all(&buf[..n]).is_err() {
-                    break;
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) if e.raw_os_error() == Some(nix::libc::EIO) => {
-                if done.load(Ordering::Acquire) {
-                    break;
-                }
-                std::thread::sleep(CONSOLE_IDLE_POLL);
-            }
-            Err(_) => break,
-        }
-    }
-}
-
-/// How often the console copier looks again while nothing has the console open.
-const CONSOLE_IDLE_POLL: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Exit status of a waited process: its code, or 128 + the signal that killed it.
 pub fn exit_code(status: WaitStatus) -> Option<i32> {
@@ -102,7 +64,13 @@ pub fn run(
     let log = spec.console_log();
     let done = Arc::new(AtomicBool::new(false));
     let copier_done = done.clone();
-    let console = std::thread::spawn(move || copy_console(running.console, log, &copier_done));
+    let console = Console::new(running.console);
+    let socket = super::console::socket_path(&spec.state_dir);
+    if let Err(e) = console.serve(&socket) {
+        eprintln!("Failed to serve the console on {}: {e}", socket.display());
+    }
+    let copier = console.clone();
+    let console = std::thread::spawn(move || copier.copy_to_log(&log, &copier_done));
     let status = loop {
         match waitpid(running.init, None) {
             Ok(s) => {
@@ -116,6 +84,7 @@ pub fn run(
     };
     done.store(true, Ordering::Release);
     let _ = console.join();
+    let _ = std::fs::remove_file(&socket);
     state.exit_status = Some(status);
     let _ = write_state(spec, &state);
     Ok(status)

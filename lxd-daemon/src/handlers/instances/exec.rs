@@ -45,6 +45,9 @@ pub async fn post_instance_exec(
     let Some(init_pid) = inst.init_pid else {
         return Err(ApiError::bad_request("Instance is not running"));
     };
+    if inst.frozen() {
+        return Err(ApiError::bad_request("Instance is frozen"));
+    }
     if req.command.is_empty() {
         return Err(ApiError::bad_request("No command given"));
     }
@@ -144,7 +147,10 @@ async fn run_detached(
     Ok(())
 }
 
-async fn collect_sockets(op: &Op, count: usize) -> Result<HashMap<String, WebSocket>, String> {
+pub(super) async fn collect_sockets(
+    op: &Op,
+    count: usize,
+) -> Result<HashMap<String, WebSocket>, String> {
     let mut rx = op.take_sockets().ok_or("Sockets already taken")?;
     let mut sockets = HashMap::new();
     while sockets.len() < count {
@@ -178,7 +184,7 @@ async fn run_websockets(
 }
 
 /// Relay `reader` to `ws` as binary frames, then send the empty text frame that means EOF.
-async fn pump_out(
+pub(super) async fn pump_out(
     mut reader: impl tokio::io::AsyncRead + Unpin,
     mut ws: futures_util::stream::SplitSink<WebSocket, Message>,
 ) {
@@ -202,7 +208,7 @@ async fn pump_out(
 }
 
 /// Relay binary frames from `ws` into `writer` until EOF (a text or close frame).
-async fn pump_in(
+pub(super) async fn pump_in(
     mut ws: futures_util::stream::SplitStream<WebSocket>,
     mut writer: impl tokio::io::AsyncWrite + Unpin,
 ) {
@@ -218,7 +224,7 @@ async fn pump_in(
 }
 
 /// Handle control messages (signals, window size) until the socket closes.
-async fn control_loop(
+pub(super) async fn control_loop(
     mut control: WebSocket,
     proc_pid: impl Fn() -> Option<i32>,
     pty: Option<Arc<std::os::fd::OwnedFd>>,

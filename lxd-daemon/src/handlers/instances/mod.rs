@@ -2,6 +2,7 @@
 
 pub mod backup_optimized;
 pub mod backups;
+pub mod console;
 pub mod copy;
 pub mod create;
 pub mod delete;

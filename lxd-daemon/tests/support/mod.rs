@@ -1,0 +1,247 @@
+//! Helpers for the root system tests of the daemon: the real `lxd` binary on a temporary
+//! `LXD_DIR`, a busybox image built from the host's static busybox, and a small synchronous
+//! API client over the UNIX socket.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use lxd_daemon::cmd::local::request;
+use serde_json::{json, Value};
+
+pub const LXD: &str = env!("CARGO_BIN_EXE_lxd");
+
+pub fn start_daemon(dir: &Path) -> Child {
+    let child = Command::new(LXD)
+        .args(["--group", "root", "--logfile"])
+        .arg(dir.join("lxd.log"))
+        .env("LXD_DIR", dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ok = Command::new(LXD)
+        .args(["waitready", "--timeout", "30"])
+        .env("LXD_DIR", dir)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    child
+}
+
+pub fn busybox_image(dir: &Path) -> Vec<u8> {
+    let root = dir.join("img/rootfs");
+    for d in ["bin", "sbin", "etc", "dev", "proc", "sys", "tmp", "root"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    std::fs::copy("/bin/busybox", root.join("bin/busybox")).unwrap();
+    for applet in ["sh", "sleep", "id", "hostname", "cat", "echo", "mount"] {
+        std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
+    }
+    std::os::unix::fs::symlink("../bin/busybox", root.join("sbin/init")).unwrap();
+    std::fs::write(root.join("etc/inittab"), "::respawn:/bin/sleep 1000000\n").unwrap();
+    std::fs::write(
+        dir.join("img/metadata.yaml"),
+        "architecture: x86_64\ncreation_date: 1700000000\nproperties:\n  os: BusyBox\n",
+    )
+    .unwrap();
+    let out = dir.join("bb.tar.gz");
+    let ok = Command::new("tar")
+        .arg("-C")
+        .arg(dir.join("img"))
+        .arg("-czf")
+        .arg(&out)
+        .args(["metadata.yaml", "rootfs"])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    std::fs::read(out).unwrap()
+}
+
+pub struct Api {
+    pub rt: tokio::runtime::Runtime,
+    pub socket: std::path::PathBuf,
+}
+
+impl Api {
+    pub fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        self.rt
+            .block_on(request(&self.socket, method, path, body.as_ref()))
+            .map_err(|e| e.to_string())
+    }
+
+    /// Call and wait for the operation it starts; returns the finished operation.
+    pub fn op(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let op = self
+            .call(method, path, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let id = op["id"].as_str().unwrap().to_string();
+        let done = self
+            .call(
+                "GET",
+                &format!("/1.0/operations/{id}/wait?timeout=60"),
+                None,
+            )
+            .unwrap();
+        assert_eq!(done["status"], "Success", "{method} {path}: {done}");
+        done
+    }
+
+    /// A raw request: status, headers and body.
+    pub fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> (u16, hyper::HeaderMap, Vec<u8>) {
+        self.rt.block_on(async {
+            use http_body_util::{BodyExt, Full};
+            let stream = tokio::net::UnixStream::connect(&self.socket).await.unwrap();
+            let (mut tx, conn) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                    .await
+                    .unwrap();
+            tokio::spawn(conn);
+            let mut req = hyper::Request::builder()
+                .method(method)
+                .uri(format!("http://unix.socket{path}"))
+                .header("Host", "unix.socket");
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            let resp = tx
+                .send_request(req.body(Full::new(hyper::body::Bytes::from(body))).unwrap())
+                .await
+                .unwrap();
+            let (parts, body) = resp.into_parts();
+            (
+                parts.status.as_u16(),
+                parts.headers,
+                body.collect().await.unwrap().to_bytes().to_vec(),
+            )
+        })
+    }
+
+    pub fn upload(&self, bytes: Vec<u8>) -> String {
+        self.rt.block_on(async {
+            use http_body_util::{BodyExt, Full};
+            let stream = tokio::net::UnixStream::connect(&self.socket).await.unwrap();
+            let (mut tx, conn) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                    .await
+                    .unwrap();
+            tokio::spawn(conn);
+            let req = hyper::Request::post("http://unix.socket/1.0/images")
+                .header("Host", "unix.socket")
+                .header("Content-Type", "application/octet-stream")
+                .body(Full::new(hyper::body::Bytes::from(bytes)))
+                .unwrap();
+            let resp = tx.send_request(req).await.unwrap();
+            let body: Value =
+                serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes())
+                    .unwrap();
+            body["metadata"]["id"].as_str().unwrap().to_string()
+        })
+    }
+}
+
+/// A running daemon with a `dir` pool named `default` in the default profile and the busybox
+/// image uploaded; killed when dropped.
+pub struct BusyboxDaemon {
+    pub tmp: tempfile::TempDir,
+    pub dir: std::path::PathBuf,
+    pub api: Api,
+    pub fingerprint: String,
+    daemon: Child,
+}
+
+impl BusyboxDaemon {
+    pub fn start() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("lxd");
+        std::fs::create_dir_all(&dir).unwrap();
+        let daemon = start_daemon(&dir);
+        let api = Api {
+            rt: tokio::runtime::Runtime::new().unwrap(),
+            socket: dir.join("unix.socket"),
+        };
+        api.call(
+            "POST",
+            "/1.0/storage-pools",
+            Some(json!({"name": "default", "driver": "dir"})),
+        )
+        .unwrap();
+        api.call(
+            "PATCH",
+            "/1.0/profiles/default",
+            Some(json!({"devices": {"root": {"type": "disk", "path": "/", "pool": "default"}}})),
+        )
+        .unwrap();
+        let op_id = api.upload(busybox_image(tmp.path()));
+        let done = api
+            .call(
+                "GET",
+                &format!("/1.0/operations/{op_id}/wait?timeout=30"),
+                None,
+            )
+            .unwrap();
+        let fingerprint = done["metadata"]["fingerprint"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        Self {
+            tmp,
+            dir,
+            api,
+            fingerprint,
+            daemon,
+        }
+    }
+
+    /// Create and start `name` from the busybox image.
+    pub fn launch(&self, name: &str) {
+        let create =
+            json!({"name": name, "source": {"type": "image", "fingerprint": self.fingerprint}});
+        self.api.op("POST", "/1.0/instances", Some(create));
+        self.api.op(
+            "PUT",
+            &format!("/1.0/instances/{name}/state"),
+            Some(json!({"action": "start", "timeout": -1})),
+        );
+    }
+
+    /// Run `argv` detached with its output recorded; returns (exit status, stdout).
+    pub fn exec(&self, name: &str, argv: &[&str]) -> (i64, String) {
+        let exec = json!({"command": argv, "record-output": true, "wait-for-websocket": false});
+        let done = self
+            .api
+            .op("POST", &format!("/1.0/instances/{name}/exec"), Some(exec));
+        let log = self
+            .dir
+            .join("logs")
+            .join(name)
+            .join(format!("exec_{}.stdout", done["id"].as_str().unwrap()));
+        let out = std::fs::read_to_string(log).unwrap_or_default();
+        (done["metadata"]["return"].as_i64().unwrap_or(-1), out)
+    }
+
+    /// Stop (forced) and delete `name`.
+    pub fn remove(&self, name: &str) {
+        let base = format!("/1.0/instances/{name}");
+        self.api.op(
+            "PUT",
+            &format!("{base}/state"),
+            Some(json!({"action": "stop", "force": true})),
+        );
+        self.api.op("DELETE", &base, None);
+    }
+}
+
+impl Drop for BusyboxDaemon {
+    fn drop(&mut self) {
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}
