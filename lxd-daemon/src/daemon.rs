@@ -51,6 +51,7 @@ async fn serve(opts: Options) -> anyhow::Result<()> {
     let stop = state.shutdown.subscribe();
     let serving = tokio::spawn(crate::server::unix::serve(api.listener, app, stop));
     state.ready.send_replace(true);
+    crate::handlers::instances::own_stop::reconcile(&state).await;
     crate::handlers::instances::state::autostart(&state).await;
     crate::tasks::start(&state);
     tracing::info!(dir = %paths.var.display(), "LXD is ready");

@@ -19,6 +19,10 @@ pub enum NameError {
     Start,
     #[error("Name must not end with a hyphen")]
     End,
+    #[error("{0} names may not contain {1}")]
+    Contains(&'static str, &'static str),
+    #[error("Reserved project name")]
+    ReservedProject,
 }
 
 fn common(kind: &'static str, name: &str) -> Result<(), NameError> {
@@ -44,9 +48,27 @@ pub fn validate_pool_name(name: &str) -> Result<(), NameError> {
     common("Storage pool", name)
 }
 
-/// A project name: as profiles.
+/// A project name: as profiles, and no spaces, underscores (instances of other projects are
+/// named `<project>_<name>` on disk) or quotes, and not `*`.
 pub fn validate_project_name(name: &str) -> Result<(), NameError> {
-    common("Project", name)
+    if name.is_empty() {
+        return Err(NameError::Empty);
+    }
+    for (c, what) in [('/', "slashes"), (' ', "spaces"), ('_', "underscores")] {
+        if name.contains(c) {
+            return Err(NameError::Contains("Project", what));
+        }
+    }
+    if name.contains(['\'', '"']) {
+        return Err(NameError::Contains("Project", "quotes"));
+    }
+    if name == "*" {
+        return Err(NameError::ReservedProject);
+    }
+    if name == "." || name == ".." {
+        return Err(NameError::Reserved("project", name.to_string()));
+    }
+    Ok(())
 }
 
 /// An instance name: a valid hostname label (`shared/validate IsHostname`).
@@ -69,6 +91,18 @@ pub fn validate_instance_name(name: &str) -> Result<(), NameError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn validate_project_name_refuses_what_lxd_refuses() {
+        let text = |n: &str| validate_project_name(n).unwrap_err().to_string();
+        assert_eq!(text("a_b"), "Project names may not contain underscores");
+        assert_eq!(text("a b"), "Project names may not contain spaces");
+        assert_eq!(text("a/b"), "Project names may not contain slashes");
+        assert_eq!(text("a'b"), "Project names may not contain quotes");
+        assert_eq!(text("*"), "Reserved project name");
+        assert_eq!(text(".."), "Invalid project name \"..\"");
+        assert!(validate_project_name("my-project.1").is_ok());
+    }
 
     #[test]
     fn validate_profile_name_slash_refused_with_lxd_text() {

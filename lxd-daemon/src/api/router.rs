@@ -195,6 +195,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("delete", "/1.0/warnings/{uuid}"),
     ("get", "/internal/ready"),
     ("put", "/internal/shutdown"),
+    ("post", "/internal/containers/{name}/onstop"),
 ];
 
 async fn not_found() -> ApiError {
@@ -432,6 +433,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/internal/ready", get(internal::get_ready))
         .route("/internal/shutdown", put(internal::put_shutdown))
+        .route(
+            "/internal/containers/{name}/onstop",
+            axum::routing::post(internal::post_container_onstop),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(not_implemented)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))

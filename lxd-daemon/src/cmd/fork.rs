@@ -34,7 +34,41 @@ pub fn monitor(spec_path: &Path) -> anyhow::Result<()> {
     crate::cgroups::remove(&spec.name);
     let status = result?;
     tracing::info!(instance = %spec.name, status, "Container init exited");
+    let requested = spec
+        .state_dir
+        .join(crate::runtime::lifecycle::STOP_REQUESTED)
+        .exists();
+    if !requested {
+        report_exit(&spec, status);
+    }
     Ok(())
+}
+
+/// Tell the daemon that init ended on its own (a shutdown or reboot from inside, or a crash),
+/// so it can restart the container, record it stopped or delete an ephemeral one. A daemon
+/// that is not running finds out at its next start instead.
+fn report_exit(spec: &ContainerSpec, status: i32) {
+    let Some(runtime_name) = spec.state_dir.file_name().and_then(|n| n.to_str()) else {
+        return;
+    };
+    let target = crate::runtime::exit_target(status);
+    let path = format!(
+        "/internal/containers/{runtime_name}/onstop?target={target}&monitor={}",
+        std::process::id()
+    );
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    let socket = crate::paths::Paths::from_env().socket();
+    let call = crate::cmd::local::request(&socket, "POST", &path, None);
+    if let Err(e) =
+        rt.block_on(async { tokio::time::timeout(std::time::Duration::from_secs(30), call).await })
+    {
+        tracing::warn!(instance = %spec.name, error = %e, "Failed to report the end of init");
+    }
 }
 
 /// `lxd forkexec SPEC`: run the command; exits with its status.

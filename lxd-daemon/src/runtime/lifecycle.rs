@@ -10,11 +10,16 @@ use nix::unistd::Pid;
 use super::{helper_binary, io, running, RuntimeError};
 use crate::paths::Paths;
 
+/// A file in the state directory marking a stop the daemon asked for: the monitor reports
+/// only the ends it did not ask for (a shutdown or reboot from inside, a crash).
+pub const STOP_REQUESTED: &str = "stop_requested";
+
 /// Start the container described by `spec`; returns once init runs (or failed to).
 pub async fn start(paths: &Paths, spec: &ContainerSpec) -> Result<MonitorState, RuntimeError> {
     let dir = &spec.state_dir;
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let _ = std::fs::remove_file(spec.state_file());
+    let _ = std::fs::remove_file(dir.join(STOP_REQUESTED));
     let spec_file = dir.join("spec.json");
     std::fs::write(
         &spec_file,
@@ -83,6 +88,8 @@ pub async fn stop(
     let Some(state) = running(paths, name) else {
         return Ok(());
     };
+    let marker = super::state_dir(paths, name).join(STOP_REQUESTED);
+    std::fs::write(&marker, b"").map_err(io(&marker))?;
     let init = Pid::from_raw(state.init_pid);
     if force || timeout == 0 {
         let _ = kill(init, Signal::SIGKILL);

@@ -54,6 +54,16 @@ pub fn spec_state(paths: &Paths, spec: &mut ContainerSpec) {
     spec.state_dir = state_dir(paths, &spec.name);
 }
 
+/// What init's exit status means, as liblxc reads it: killed by SIGHUP is a `reboot` (the
+/// kernel's answer to `reboot(RESTART)` in a pid namespace), anything else a `stop`.
+pub fn exit_target(status: i32) -> &'static str {
+    if status == 128 + nix::libc::SIGHUP {
+        "reboot"
+    } else {
+        "stop"
+    }
+}
+
 /// The monitor's record of a container, if its init is still alive.
 pub fn running(paths: &Paths, name: &str) -> Option<MonitorState> {
     let file = state_dir(paths, name).join("monitor.json");

@@ -36,7 +36,9 @@ pub fn busybox_image(dir: &Path) -> Vec<u8> {
         std::fs::create_dir_all(root.join(d)).unwrap();
     }
     std::fs::copy("/bin/busybox", root.join("bin/busybox")).unwrap();
-    for applet in ["sh", "sleep", "id", "hostname", "cat", "echo", "mount"] {
+    for applet in [
+        "sh", "sleep", "id", "hostname", "cat", "echo", "mount", "reboot", "poweroff", "tty",
+    ] {
         std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
     }
     std::os::unix::fs::symlink("../bin/busybox", root.join("sbin/init")).unwrap();
@@ -236,6 +238,19 @@ impl BusyboxDaemon {
             Some(json!({"action": "stop", "force": true})),
         );
         self.api.op("DELETE", &base, None);
+    }
+}
+
+impl BusyboxDaemon {
+    /// Kill the daemon with SIGKILL (containers keep running).
+    pub fn kill_daemon(&mut self) {
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+
+    /// Start a new daemon on the same directory.
+    pub fn restart_daemon(&mut self) {
+        self.daemon = start_daemon(&self.dir);
     }
 }
 

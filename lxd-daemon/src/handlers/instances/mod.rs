@@ -13,6 +13,7 @@ pub mod import;
 pub mod list;
 pub mod logs;
 pub mod metadata;
+pub mod own_stop;
 pub mod rename;
 pub mod snapshot_edit;
 pub mod snapshots;

@@ -98,7 +98,7 @@ pub async fn stop(
     record(state, inst, keys, false).await
 }
 
-async fn record(
+pub(super) async fn record(
     state: &AppState,
     inst: &Loaded,
     keys: lxd_api::ConfigMap,
