@@ -32,6 +32,7 @@ mod cmd_profile_device;
 mod cmd_publish;
 mod cmd_query;
 mod cmd_remote;
+mod cmd_remote_add;
 mod cmd_snapshot;
 mod cmd_storage;
 mod cmd_storage_info;
@@ -61,6 +62,8 @@ mod list_filters;
 mod mini_regex;
 mod output;
 mod progress;
+mod prompt;
+mod remote_connect;
 mod yaml;
 mod yaml_scalar;
 
