@@ -114,9 +114,18 @@ impl RemoteCmd {
                 sort_by_name(&mut rows);
                 let mut names: Vec<&String> = conf.remotes.keys().collect();
                 names.sort_by(|a, b| go_key_cmp(a, b));
+                // JSON has Go's field names (no json tags), YAML the yaml tags.
                 let raw: Map<String, Value> = names
                     .into_iter()
-                    .map(|n| (n.clone(), remote_json(&conf.remotes[n])))
+                    .map(|n| {
+                        let r = &conf.remotes[n];
+                        let v = if format == "yaml" {
+                            r.yaml_value()
+                        } else {
+                            remote_json(r)
+                        };
+                        (n.clone(), v)
+                    })
                     .collect();
                 let header = [
                     "NAME",

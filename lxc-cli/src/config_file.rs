@@ -36,6 +36,24 @@ pub struct Remote {
 }
 
 impl Remote {
+    /// The remote as its YAML tags write it (`omitempty` on all but `addr` and `public`).
+    pub fn yaml_value(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("addr".into(), json!(self.addr));
+        for (k, v) in [
+            ("auth_type", &self.auth_type),
+            ("domain", &self.domain),
+            ("project", &self.project),
+            ("protocol", &self.protocol),
+        ] {
+            if !v.is_empty() {
+                m.insert(k.into(), json!(v));
+            }
+        }
+        m.insert("public".into(), json!(self.public));
+        Value::Object(m)
+    }
+
     /// True for `unix://` addresses (the local socket or another socket path).
     pub fn is_unix(&self) -> bool {
         self.addr.starts_with("unix:")
@@ -246,20 +264,7 @@ impl Config {
         remotes.sort_by(|a, b| go_key_cmp(a.0, b.0));
         let mut rmap = Map::new();
         for (name, r) in remotes {
-            let mut m = Map::new();
-            m.insert("addr".into(), json!(r.addr));
-            for (k, v) in [
-                ("auth_type", &r.auth_type),
-                ("domain", &r.domain),
-                ("project", &r.project),
-                ("protocol", &r.protocol),
-            ] {
-                if !v.is_empty() {
-                    m.insert(k.into(), json!(v));
-                }
-            }
-            m.insert("public".into(), json!(r.public));
-            rmap.insert(name.clone(), Value::Object(m));
+            rmap.insert(name.clone(), r.yaml_value());
         }
         let mut aliases: Vec<(&String, &String)> = self.aliases.iter().collect();
         aliases.sort_by(|a, b| go_key_cmp(a.0, b.0));
