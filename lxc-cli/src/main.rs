@@ -54,6 +54,7 @@ mod help_pages_image;
 mod help_pages_instance;
 mod help_pages_transfer;
 mod help_pages_volume;
+mod image_source;
 mod image_view;
 mod info_instance;
 mod kv;

@@ -167,10 +167,15 @@ impl Conf {
     }
 
     fn run_with(&self, binary: &str, args: &[&str], stdin: &str) -> Output {
+        self.run_on(binary, &self.no_lxd, args, stdin)
+    }
+
+    /// Runs `binary` with `LXD_DIR=lxd_dir` (its `local:` remote).
+    fn run_on(&self, binary: &str, lxd_dir: &Path, args: &[&str], stdin: &str) -> Output {
         let mut child = Command::new(binary)
             .args(args)
             .env("LXD_CONF", &self.dir)
-            .env("LXD_DIR", &self.no_lxd)
+            .env("LXD_DIR", lxd_dir)
             .env_remove("LXC_REMOTE")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
