@@ -171,7 +171,7 @@ impl Client {
         let url = self.url_with_project(path);
         let data = body.map(serde_json::to_vec).transpose()?;
         let raw = self.raw_request(method, &url, data, etag).await?;
-        parse_envelope(&raw, &url)
+        parse_envelope(&raw, &format!("{}{url}", self.connector.base_url()))
     }
 
     /// Like [`Client::query`] with any serializable body.
@@ -193,7 +193,8 @@ impl Client {
     }
 }
 
-/// Decodes an envelope, turning an error envelope into [`ClientError::Api`].
+/// Decodes an envelope, turning an error envelope into [`ClientError::Api`]. `url` names the
+/// request in errors (a full URL, or an API path on the local socket).
 pub fn parse_envelope(raw: &RawResponse, url: &str) -> Result<(Response, String)> {
     let etag = raw
         .headers
@@ -209,8 +210,14 @@ pub fn parse_envelope(raw: &RawResponse, url: &str) -> Result<(Response, String)
                 .and_then(|s| s.canonical_reason())
                 .unwrap_or_default();
             let _ = e;
+            // `url` is a full URL, or an API path on the local socket.
+            let shown = if url.starts_with('/') {
+                format!("http://unix.socket{url}")
+            } else {
+                url.to_string()
+            };
             return Err(ClientError::Decode(format!(
-                "Failed to fetch http://unix.socket{url}: {} {reason}",
+                "Failed to fetch {shown}: {} {reason}",
                 raw.status
             )));
         }
@@ -267,6 +274,25 @@ pub fn connect_error(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_envelope_non_json_error_names_the_full_url() {
+        let raw = RawResponse {
+            status: 404,
+            headers: HeaderMap::new(),
+            body: Bytes::from_static(b"404 page not found"),
+        };
+        let e = parse_envelope(&raw, "https://127.0.0.1:8443/1.0").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Failed to fetch https://127.0.0.1:8443/1.0: 404 Not Found"
+        );
+        let e = parse_envelope(&raw, "/1.0").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Failed to fetch http://unix.socket/1.0: 404 Not Found"
+        );
+    }
 
     #[test]
     fn url_with_project_target_and_project_are_added_once() {
