@@ -49,8 +49,11 @@ pub fn client_for(conf: &Config, name: &str, remote: &Remote) -> Result<Client> 
             &remote.addr,
         ))));
     }
-    let settings = tls_settings(conf, name, remote)?;
-    let config = client_config(&settings)?;
+    https_client(remote, &tls_settings(conf, name, remote)?)
+}
+
+fn https_client(remote: &Remote, settings: &TlsSettings) -> Result<Client> {
+    let config = client_config(settings)?;
     let endpoint = HttpsEndpoint::new(remote.addr.trim_end_matches('/'), config)?;
     Ok(Client::new(Connector::Https(endpoint)))
 }
@@ -81,15 +84,17 @@ impl Ctx {
         if remote.public || remote.protocol == "simplestreams" {
             bail!("The remote isn't a private LXD server");
         }
-        let client = client_for(&self.conf, name, remote)?;
-        if let Connector::Https(_) = client.connector() {
+        if !remote.is_unix() {
             let settings = tls_settings(&self.conf, name, remote)?;
             if remote.auth_type != "candid"
                 && (settings.client_cert_pem.is_none() || settings.client_key_pem.is_none())
             {
                 bail!("Missing TLS client certificate and key");
             }
+            let client = https_client(remote, &settings)?;
+            return Ok(self.with_projects(client, remote));
         }
+        let client = client_for(&self.conf, name, remote)?;
         Ok(self.with_projects(client, remote))
     }
 
