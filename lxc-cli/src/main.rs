@@ -64,6 +64,7 @@ mod mini_regex;
 mod output;
 mod progress;
 mod prompt;
+mod remote_address;
 mod remote_connect;
 mod yaml;
 mod yaml_scalar;
