@@ -1,5 +1,5 @@
 //! `lxc remote add [<remote>] <IP|FQDN|URL|token>` as lxc 5.0.2 runs it: the address
-//! normalised (`https://host:8443`, `unix://...`), simplestreams remotes saved without
+//! normalised (`remote_address.rs`), simplestreams remotes saved without
 //! contact, the client certificate generated when missing, the server certificate fetched and
 //! confirmed by fingerprint (or `--accept-certificate`) and pinned in `servercerts/`, then
 //! trust asked with a password or token (`POST /1.0/certificates`), and the remote's project
