@@ -110,9 +110,11 @@ fn vm_kind(vm: bool) -> &'static str {
     }
 }
 
-/// Connects for `[<remote>:]<image>` and resolves the image name.
+/// Connects to the image server of `[<remote>:]<image>` (public remotes included) and
+/// resolves the image name.
 async fn resolve(ctx: &Ctx, raw: &str, kind: &str) -> Result<(Client, String)> {
-    let (client, name) = ctx.resource(raw).await?;
+    let (remote, name) = ctx.conf.parse_remote(raw)?;
+    let client = ctx.connect_image_server(&remote).await?;
     let fp = dereference_alias(&client, kind, &name).await;
     Ok((client, fp))
 }

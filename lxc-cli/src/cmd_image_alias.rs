@@ -88,7 +88,7 @@ impl ImageAliasCmd {
                 }
                 let first = args.first().map(String::as_str).unwrap_or("");
                 let (remote, name) = ctx.conf.parse_remote(first)?;
-                let client = ctx.connect(&remote).await?;
+                let client = ctx.connect_image_server(&remote).await?;
                 let mut filters = Vec::new();
                 if !name.is_empty() {
                     filters.push(name);

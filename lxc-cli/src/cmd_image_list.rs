@@ -120,7 +120,7 @@ pub async fn run(ctx: &Ctx, args: &[String], columns: &str, format: &str) -> Res
     }
     let first = args.first().map(String::as_str).unwrap_or("");
     let (remote, name) = ctx.conf.parse_remote(first)?;
-    let client = ctx.connect(&remote).await?;
+    let client = ctx.connect_image_server(&remote).await?;
     let mut filters = Vec::new();
     if !name.is_empty() {
         filters.push(name);

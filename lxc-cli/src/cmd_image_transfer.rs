@@ -287,7 +287,7 @@ pub async fn export(ctx: &Ctx, args: &[String], kind: &str) -> Result<()> {
         return Ok(());
     }
     let (remote, name) = ctx.conf.parse_remote(&args[0])?;
-    let client = ctx.connect(&remote).await?;
+    let client = ctx.connect_image_server(&remote).await?;
     let fingerprint = crate::cmd_image::dereference_alias(&client, kind, &name).await;
     let mut target = ".".to_string();
     let mut target_meta = fingerprint.clone();

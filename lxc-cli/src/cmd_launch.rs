@@ -1,6 +1,6 @@
 //! `lxc init` and `lxc launch`: create an instance from a local image (alias or fingerprint)
 //! with `-c`, `-p`, `--no-profiles`, `-e`, `-s`, `-d`, `-n`, `--empty`, YAML on stdin, then
-//! (launch) start it. Images on other remotes are refused until image copying exists.
+//! (launch) start it. Images on other remotes are pulled by the daemon (`image_source.rs`).
 
 use std::collections::BTreeMap;
 
@@ -249,29 +249,36 @@ impl InitCmd {
                 image = "default".into();
             }
             if iremote != remote {
-                let r = ctx.conf.remotes.get(&iremote);
-                let kind = r.map(|r| r.protocol.as_str()).unwrap_or("lxd");
-                bail!(
-                    "Creating instances from images on remote {iremote:?} ({kind}) is not supported by this client yet; import the image locally first"
-                );
-            }
-            if let Ok((alias, _)) = client.get_struct::<Value>(&alias_path(&image)).await {
-                image = alias["target"].as_str().unwrap_or_default().to_string();
-            }
-            let (img, _) = client.get_image(&image).await?;
-            if img.kind != "virtual-machine" && self.vm {
-                bail!("Asked for a VM but image is of type container");
-            }
-            req["type"] = json!(img.kind);
-            req["source"] = json!({"type": "image", "certificate": "",
-                "fingerprint": img.fingerprint, "allow_inconsistent": false});
-            let op = client.create_instance(&req).await?;
-            let mut progress = ProgressRenderer::new("Retrieving image: ", ctx.flags.quiet);
-            let res = client
-                .wait_operation_with_progress(&op.id, |t| progress.update(t))
+                let pull = crate::image_source::pull_source(ctx, &iremote, &image, self.vm).await?;
+                if let Some(kind) = &pull.image_type {
+                    req["type"] = json!(kind);
+                }
+                let mut progress = ProgressRenderer::new("Retrieving image: ", ctx.flags.quiet);
+                let res = crate::image_source::create_from_pull(&client, req, &pull, |t| {
+                    progress.update(t)
+                })
                 .await;
-            progress.done("");
-            res?
+                progress.done("");
+                res?
+            } else {
+                if let Ok((alias, _)) = client.get_struct::<Value>(&alias_path(&image)).await {
+                    image = alias["target"].as_str().unwrap_or_default().to_string();
+                }
+                let (img, _) = client.get_image(&image).await?;
+                if img.kind != "virtual-machine" && self.vm {
+                    bail!("Asked for a VM but image is of type container");
+                }
+                req["type"] = json!(img.kind);
+                req["source"] = json!({"type": "image", "certificate": "",
+                "fingerprint": img.fingerprint, "allow_inconsistent": false});
+                let op = client.create_instance(&req).await?;
+                let mut progress = ProgressRenderer::new("Retrieving image: ", ctx.flags.quiet);
+                let res = client
+                    .wait_operation_with_progress(&op.id, |t| progress.update(t))
+                    .await;
+                progress.done("");
+                res?
+            }
         };
         let resources = op.resources.clone().unwrap_or_default();
         let list = resources

@@ -1,11 +1,12 @@
-//! `lxc remote list|switch|get-default|rename|remove` (and `add` for `unix://` addresses; HTTPS
-//! remotes come with TLS support).
+//! `lxc remote list|switch|get-default|rename|remove|set-url` on config.yml, and the dispatch
+//! of `add` (`cmd_remote_add.rs`).
 
 use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand};
 use serde_json::{json, Map, Value};
 
 use crate::cli::check_args;
+use crate::cmd_remote_add::{add_remote, RemoteAddFlags};
 use crate::config_file::Remote;
 use crate::global::Ctx;
 use crate::output::{render_table, sort_by_name};
@@ -24,12 +25,8 @@ enum RemoteSub {
     /// Add new remote servers
     Add {
         args: Vec<String>,
-        /// Server protocol (lxd or simplestreams)
-        #[arg(long, value_name = "")]
-        protocol: Option<String>,
-        /// Public image server
-        #[arg(long)]
-        public: bool,
+        #[command(flatten)]
+        flags: RemoteAddFlags,
     },
     /// Show the default remote
     GetDefault { args: Vec<String> },
@@ -47,7 +44,10 @@ enum RemoteSub {
     /// Rename remotes
     #[command(visible_alias = "mv")]
     Rename { args: Vec<String> },
+    /// Set the URL for the remote
+    SetUrl { args: Vec<String> },
     /// Switch the default remote
+    #[command(visible_alias = "set-default")]
     Switch { args: Vec<String> },
 }
 
@@ -114,9 +114,18 @@ impl RemoteCmd {
                 sort_by_name(&mut rows);
                 let mut names: Vec<&String> = conf.remotes.keys().collect();
                 names.sort_by(|a, b| go_key_cmp(a, b));
+                // JSON has Go's field names (no json tags), YAML the yaml tags.
                 let raw: Map<String, Value> = names
                     .into_iter()
-                    .map(|n| (n.clone(), remote_json(&conf.remotes[n])))
+                    .map(|n| {
+                        let r = &conf.remotes[n];
+                        let v = if format == "yaml" {
+                            r.yaml_value()
+                        } else {
+                            remote_json(r)
+                        };
+                        (n.clone(), v)
+                    })
                     .collect();
                 let header = [
                     "NAME",
@@ -152,7 +161,7 @@ impl RemoteCmd {
                     return Ok(());
                 }
                 let (old, new) = (&args[0], &args[1]);
-                let r = ctx
+                let mut r = ctx
                     .conf
                     .remotes
                     .get(old)
@@ -164,11 +173,18 @@ impl RemoteCmd {
                 if ctx.conf.remotes.contains_key(new) {
                     bail!("Remote {new} already exists");
                 }
-                let certs = ctx.conf.dir.join("servercerts");
-                let _ = std::fs::rename(
-                    certs.join(format!("{old}.crt")),
-                    certs.join(format!("{new}.crt")),
-                );
+                let old_cert = ctx.conf.server_cert_path(old);
+                if old_cert.exists() {
+                    if r.global {
+                        copy_global_cert(&ctx.conf, old, new)?;
+                        r.global = false;
+                    } else {
+                        let new_cert = ctx.conf.dir.join("servercerts").join(format!("{new}.crt"));
+                        std::fs::rename(&old_cert, &new_cert).map_err(|e| {
+                            anyhow!("rename {} {}: {e}", old_cert.display(), new_cert.display())
+                        })?;
+                    }
+                }
                 ctx.conf.remotes.remove(old);
                 ctx.conf.remotes.insert(new.clone(), r);
                 if &ctx.conf.default_remote == old {
@@ -201,31 +217,47 @@ impl RemoteCmd {
                 );
                 ctx.save_conf()
             }
-            RemoteSub::Add {
-                args,
-                protocol,
-                public,
-            } => {
+            RemoteSub::Add { args, mut flags } => {
                 if check_args(&["remote", "add"], &args, 1, Some(2))? {
                     return Ok(());
                 }
+                flags.project = ctx.flags.project.take();
+                let addr = args.get(1).unwrap_or(&args[0]).clone();
+                add_remote(&mut ctx, &args[0], &addr, flags).await
+            }
+            RemoteSub::SetUrl { args } => {
+                if check_args(&["remote", "set-url"], &args, 2, Some(2))? {
+                    return Ok(());
+                }
                 let name = &args[0];
-                let addr = args.get(1).unwrap_or(name);
-                if ctx.conf.remotes.contains_key(name) {
-                    bail!("Remote {name} exists as <{}>", ctx.conf.remotes[name].addr);
+                let remote = ctx
+                    .conf
+                    .remotes
+                    .get_mut(name)
+                    .ok_or_else(|| anyhow!("Remote {name} doesn't exist"))?;
+                if remote.is_static {
+                    bail!("Remote {name} is static and cannot be modified");
                 }
-                if !addr.starts_with("unix:") {
-                    bail!("Adding HTTPS remotes is not supported by this client yet: {addr}");
+                if remote.global {
+                    remote.global = false;
+                    copy_global_cert(&ctx.conf, name, name)?;
                 }
-                let remote = Remote {
-                    addr: addr.clone(),
-                    protocol: protocol.unwrap_or_default(),
-                    public,
-                    ..Remote::default()
-                };
-                ctx.conf.remotes.insert(name.clone(), remote);
+                let remote = ctx.conf.remotes.get_mut(name).expect("checked above");
+                remote.addr = args[1].clone();
                 ctx.save_conf()
             }
         }
     }
+}
+
+/// Copies a global remote's pinned certificate into the user's servercerts/ (lxc's
+/// `CopyGlobalCert`).
+fn copy_global_cert(conf: &crate::config_file::Config, from: &str, to: &str) -> Result<()> {
+    let source = crate::config_file::global_config_dir()
+        .join("servercerts")
+        .join(format!("{from}.crt"));
+    let target = conf.dir.join("servercerts").join(format!("{to}.crt"));
+    std::fs::copy(&source, &target)
+        .map(|_| ())
+        .map_err(|e| anyhow!("{}: {e}", source.display()))
 }

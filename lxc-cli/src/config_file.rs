@@ -1,6 +1,9 @@
 //! The client configuration `config.yml` (in `$LXD_CONF`, else `~/.config/lxc`), loaded and
 //! saved exactly as lxc 5.0.2's `lxc/config` package does: static remotes are always present
-//! but never written, `default-remote`, `remotes` and `aliases` are written in that order.
+//! but never written, remotes of the system-wide file (`$LXD_GLOBAL_CONF`, else `/etc/lxd`)
+//! are added as global and never written, `LXC_REMOTE` overrides the default remote, and
+//! `default-remote`, `remotes` and `aliases` are written in that order. Also where the
+//! certificates live: `client.crt`, `client.key`, `client.ca`, `servercerts/NAME.crt`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,6 +36,29 @@ pub struct Remote {
 }
 
 impl Remote {
+    /// The remote as its YAML tags write it (`omitempty` on all but `addr` and `public`).
+    pub fn yaml_value(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("addr".into(), json!(self.addr));
+        for (k, v) in [
+            ("auth_type", &self.auth_type),
+            ("domain", &self.domain),
+            ("project", &self.project),
+            ("protocol", &self.protocol),
+        ] {
+            if !v.is_empty() {
+                m.insert(k.into(), json!(v));
+            }
+        }
+        m.insert("public".into(), json!(self.public));
+        Value::Object(m)
+    }
+
+    /// True for `unix://` addresses (the local socket or another socket path).
+    pub fn is_unix(&self) -> bool {
+        self.addr.starts_with("unix:")
+    }
+
     fn new(addr: &str, is_static: bool, public: bool, protocol: &str) -> Self {
         Self {
             addr: addr.into(),
@@ -62,6 +88,14 @@ struct RawConfig {
     remotes: Option<BTreeMap<String, Remote>>,
     #[serde(default)]
     aliases: Option<BTreeMap<String, String>>,
+}
+
+/// Decodes config.yml text without applying any default.
+fn parse_raw(text: &str) -> Result<RawConfig> {
+    if text.trim().is_empty() {
+        return Ok(RawConfig::default());
+    }
+    yaml_serde::from_str(text).map_err(|e| anyhow!("Unable to decode the configuration: {e}"))
 }
 
 /// Remotes every client has and cannot change.
@@ -98,6 +132,14 @@ fn images_remote() -> Remote {
     )
 }
 
+/// The directory of the system-wide configuration: `$LXD_GLOBAL_CONF`, else `/etc/lxd`.
+pub fn global_config_dir() -> PathBuf {
+    match std::env::var_os("LXD_GLOBAL_CONF") {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => PathBuf::from("/etc/lxd"),
+    }
+}
+
 /// The directory of the client configuration.
 pub fn config_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("LXD_CONF").filter(|d| !d.is_empty()) {
@@ -122,38 +164,94 @@ impl Config {
 
     /// Parses config.yml text; `dir` is where it lives.
     pub fn parse(text: &str, dir: PathBuf) -> Result<Self> {
-        let raw: RawConfig = if text.trim().is_empty() {
-            RawConfig::default()
-        } else {
-            yaml_serde::from_str(text)
-                .map_err(|e| anyhow!("Unable to decode the configuration: {e}"))?
-        };
+        let raw = parse_raw(text)?;
         let mut remotes = raw.remotes.unwrap_or_default();
         for r in remotes.values_mut() {
             if !r.public && r.auth_type.is_empty() {
                 r.auth_type = "tls".into();
             }
         }
-        for (name, mut r) in static_remotes() {
-            if let Some(old) = remotes.get(&name) {
-                r.project = old.project.clone();
-            }
-            remotes.insert(name, r);
-        }
-        Ok(Self {
+        let mut conf = Self {
             default_remote: raw.default_remote,
             remotes,
             aliases: raw.aliases.unwrap_or_default(),
             dir,
-        })
+        };
+        conf.apply_static_remotes();
+        if conf.default_remote.is_empty() {
+            conf.default_remote = "local".into();
+        }
+        Ok(conf)
     }
 
-    /// Loads `dir/config.yml`.
+    fn apply_static_remotes(&mut self) {
+        for (name, mut r) in static_remotes() {
+            if let Some(old) = self.remotes.get(&name) {
+                r.project = old.project.clone();
+            }
+            self.remotes.insert(name, r);
+        }
+    }
+
+    /// Adds the remotes of the system-wide config.yml that the user's file does not name,
+    /// marked global.
+    pub fn merge_global(&mut self, global_text: &str) -> Result<()> {
+        let global = parse_raw(global_text)?;
+        let statics = static_remotes();
+        for (name, mut r) in global.remotes.unwrap_or_default() {
+            if statics.contains_key(&name) || self.remotes.contains_key(&name) {
+                continue;
+            }
+            r.global = true;
+            self.remotes.insert(name, r);
+        }
+        Ok(())
+    }
+
+    /// Loads `dir/config.yml` as lxc's `LoadConfig`: global remotes, the `LXC_REMOTE`
+    /// override, and the old `images` remote upgraded to simplestreams (saved back).
     pub fn load(dir: &Path) -> Result<Self> {
         let path = dir.join("config.yml");
         let text = std::fs::read_to_string(&path)
             .map_err(|e| anyhow!("Unable to read the configuration file: {e}"))?;
-        Self::parse(&text, dir.to_path_buf())
+        let mut conf = Self::parse(&text, dir.to_path_buf())?;
+        if let Ok(global) = std::fs::read_to_string(global_config_dir().join("config.yml")) {
+            conf.merge_global(&global)?;
+        }
+        conf.apply_static_remotes();
+        if let Some(env) = std::env::var("LXC_REMOTE").ok().filter(|r| !r.is_empty()) {
+            conf.default_remote = env;
+        }
+        let images = images_remote();
+        let stale_images = conf
+            .remotes
+            .get("images")
+            .is_some_and(|r| r.protocol != images.protocol && r.addr == images.addr);
+        if stale_images {
+            conf.remotes.insert("images".into(), images);
+            conf.save()?;
+        }
+        Ok(conf)
+    }
+
+    /// `dir/PATH`: where the client's own files live.
+    pub fn config_path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// `servercerts/NAME.crt`, in the global directory for a global remote.
+    pub fn server_cert_path(&self, remote: &str) -> PathBuf {
+        let file = format!("{remote}.crt");
+        if self.remotes.get(remote).is_some_and(|r| r.global) {
+            global_config_dir().join("servercerts").join(file)
+        } else {
+            self.dir.join("servercerts").join(file)
+        }
+    }
+
+    /// True when both `client.crt` and `client.key` exist.
+    pub fn has_client_certificate(&self) -> bool {
+        self.config_path("client.crt").exists() && self.config_path("client.key").exists()
     }
 
     /// The YAML that lxc writes for this configuration.
@@ -166,20 +264,7 @@ impl Config {
         remotes.sort_by(|a, b| go_key_cmp(a.0, b.0));
         let mut rmap = Map::new();
         for (name, r) in remotes {
-            let mut m = Map::new();
-            m.insert("addr".into(), json!(r.addr));
-            for (k, v) in [
-                ("auth_type", &r.auth_type),
-                ("domain", &r.domain),
-                ("project", &r.project),
-                ("protocol", &r.protocol),
-            ] {
-                if !v.is_empty() {
-                    m.insert(k.into(), json!(v));
-                }
-            }
-            m.insert("public".into(), json!(r.public));
-            rmap.insert(name.clone(), Value::Object(m));
+            rmap.insert(name.clone(), r.yaml_value());
         }
         let mut aliases: Vec<(&String, &String)> = self.aliases.iter().collect();
         aliases.sort_by(|a, b| go_key_cmp(a.0, b.0));
@@ -246,6 +331,55 @@ mod tests {
         let c = Config::parse(&text, PathBuf::new()).unwrap();
         assert_eq!(c.aliases["ll"], "list -c n");
         assert_eq!(c.to_yaml(), text);
+    }
+
+    #[test]
+    fn config_https_remote_round_trips_as_lxc_writes_it() {
+        let text = DEFAULT_FILE.replace(
+            "aliases: {}\n",
+            "  r2:\n    addr: https://127.0.0.1:44435\n    auth_type: tls\n    project: default\n    protocol: lxd\n    public: false\n  r3:\n    addr: https://127.0.0.1:44435\n    public: true\naliases: {}\n",
+        );
+        let c = Config::parse(&text, PathBuf::new()).unwrap();
+        assert_eq!(c.remotes["r2"].auth_type, "tls");
+        assert!(c.remotes["r3"].public);
+        assert_eq!(c.to_yaml(), text);
+    }
+
+    #[test]
+    fn config_remote_without_auth_type_reads_as_tls_but_is_written_with_it() {
+        // A token-added remote: lxc writes no auth_type; LoadConfig fills in tls.
+        let text = DEFAULT_FILE.replace(
+            "aliases: {}\n",
+            "  rt:\n    addr: https://127.0.0.1:1\n    project: default\n    protocol: lxd\n    public: false\naliases: {}\n",
+        );
+        let c = Config::parse(&text, PathBuf::new()).unwrap();
+        assert_eq!(c.remotes["rt"].auth_type, "tls");
+        assert!(c.to_yaml().contains("    auth_type: tls\n"));
+    }
+
+    #[test]
+    fn merge_global_adds_unknown_remotes_as_global_and_never_saves_them() {
+        let mut c = Config::parse(DEFAULT_FILE, PathBuf::from("/x")).unwrap();
+        c.merge_global(
+            "remotes:\n  g1:\n    addr: https://10.0.0.1:8443\n  local:\n    addr: unix:///other\n",
+        )
+        .unwrap();
+        assert!(c.remotes["g1"].global);
+        assert_eq!(c.remotes["g1"].auth_type, "");
+        assert_eq!(c.remotes["local"].addr, "unix://");
+        assert_eq!(c.to_yaml(), DEFAULT_FILE);
+        assert!(c.server_cert_path("g1").ends_with("servercerts/g1.crt"));
+        assert_eq!(
+            c.server_cert_path("r1"),
+            PathBuf::from("/x/servercerts/r1.crt")
+        );
+    }
+
+    #[test]
+    fn config_empty_default_remote_is_local() {
+        let c = Config::parse("remotes: {}\n", PathBuf::new()).unwrap();
+        assert_eq!(c.default_remote, "local");
+        assert_eq!(c.remotes.len(), 3);
     }
 
     #[test]

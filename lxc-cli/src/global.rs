@@ -1,11 +1,11 @@
 //! Global state of one `lxc` run: the parsed global flags, the client configuration, the
-//! first-run greeting and connecting to a remote.
+//! first-run greeting and connecting to a remote (`remote_connect.rs`).
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, bail, Result};
-use lxd_client::transport::{lxd_dir, unix_socket_from_addr};
-use lxd_client::{Client, Connector};
+use anyhow::Result;
+use lxd_client::transport::lxd_dir;
+use lxd_client::Client;
 
 use crate::config_file::{config_dir, Config};
 
@@ -85,31 +85,6 @@ impl Ctx {
             eprintln!();
         }
         Ok(())
-    }
-
-    /// Connects to `remote` as an instance server (lxc's `GetInstanceServer`).
-    pub async fn connect(&self, remote: &str) -> Result<Client> {
-        let r = self
-            .conf
-            .remotes
-            .get(remote)
-            .ok_or_else(|| anyhow!("The remote \"{remote}\" doesn't exist"))?;
-        if r.public || r.protocol == "simplestreams" {
-            bail!("The remote isn't a private LXD server");
-        }
-        if !r.addr.starts_with("unix:") {
-            bail!("Remote {remote} uses HTTPS, which this client does not support yet");
-        }
-        let mut client = Client::new(Connector::Unix(unix_socket_from_addr(&r.addr)));
-        if !r.project.is_empty() && r.project != "default" {
-            client = client.with_project(&r.project);
-        }
-        if let Some(p) = self.flags.project.as_deref().filter(|p| !p.is_empty()) {
-            client = client.with_project(p);
-        }
-        // The Go client checks the connection with GET /1.0 as it connects.
-        client.get_server_raw().await?;
-        Ok(client)
     }
 
     /// Parses `[<remote>:]<name>` and connects to the remote.

@@ -230,6 +230,11 @@ pub const PAGES: &[(&str, &str, &str)] = &[
         "Usage:\n  lxc remote rename <remote> <new-name> [flags]\n\nAliases:\n  rename, mv\n\nGlobal Flags:\n{global}",
     ),
     (
+        "remote set-url",
+        "Description:\n  Set the URL for the remote",
+        "Usage:\n  lxc remote set-url <remote> <URL> [flags]\n\nGlobal Flags:\n{global}",
+    ),
+    (
         "remote switch",
         "Description:\n  Switch the default remote",
         "Usage:\n  lxc remote switch <remote> [flags]\n\nAliases:\n  switch, set-default\n\nGlobal Flags:\n{global}",

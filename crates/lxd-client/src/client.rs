@@ -11,7 +11,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::transport::Connector;
+use crate::tls::go_tls_error_text;
+use crate::transport::{go_io_text, Connector};
 use crate::{ClientError, Result};
 
 /// User agent sent on every request.
@@ -133,7 +134,7 @@ impl Client {
             .map_err(|_| ClientError::Request(format!("Bad method {method:?}")))?;
         Ok(Request::builder()
             .method(method)
-            .uri(path)
+            .uri(self.connector.request_target(path))
             .header(http::header::HOST, self.connector.host())
             .header(http::header::USER_AGENT, USER_AGENT))
     }
@@ -147,12 +148,11 @@ impl Client {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let stream = self.connector.connect().await.map_err(|e| {
-            connect_error(
-                &self.connector,
-                req.method().as_str(),
-                &req.uri().to_string(),
-                &e,
-            )
+            let path = req.uri().to_string();
+            let path = path
+                .strip_prefix(&self.connector.request_target(""))
+                .unwrap_or(&path);
+            connect_error(&self.connector, req.method().as_str(), path, &e)
         })?;
         let (mut sender, conn) =
             hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
@@ -171,7 +171,7 @@ impl Client {
         let url = self.url_with_project(path);
         let data = body.map(serde_json::to_vec).transpose()?;
         let raw = self.raw_request(method, &url, data, etag).await?;
-        parse_envelope(&raw, &url)
+        parse_envelope(&raw, &format!("{}{url}", self.connector.base_url()))
     }
 
     /// Like [`Client::query`] with any serializable body.
@@ -193,7 +193,8 @@ impl Client {
     }
 }
 
-/// Decodes an envelope, turning an error envelope into [`ClientError::Api`].
+/// Decodes an envelope, turning an error envelope into [`ClientError::Api`]. `url` names the
+/// request in errors (a full URL, or an API path on the local socket).
 pub fn parse_envelope(raw: &RawResponse, url: &str) -> Result<(Response, String)> {
     let etag = raw
         .headers
@@ -209,8 +210,14 @@ pub fn parse_envelope(raw: &RawResponse, url: &str) -> Result<(Response, String)
                 .and_then(|s| s.canonical_reason())
                 .unwrap_or_default();
             let _ = e;
+            // `url` is a full URL, or an API path on the local socket.
+            let shown = if url.starts_with('/') {
+                format!("http://unix.socket{url}")
+            } else {
+                url.to_string()
+            };
             return Err(ClientError::Decode(format!(
-                "Failed to fetch http://unix.socket{url}: {} {reason}",
+                "Failed to fetch {shown}: {} {reason}",
                 raw.status
             )));
         }
@@ -235,25 +242,23 @@ pub fn metadata_as<T: DeserializeOwned>(metadata: Value) -> Result<T> {
     Ok(serde_json::from_value(metadata)?)
 }
 
-fn connect_error(
+/// Go's wording of a failed connection: `Get "<url>": <reason>`.
+pub fn connect_error(
     connector: &Connector,
     method: &str,
     path: &str,
     e: &std::io::Error,
 ) -> ClientError {
-    let text = match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
-        std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => {
-            let s = e.to_string();
-            let s = s.split(" (os error").next().unwrap_or_default().to_string();
-            let mut c = s.chars();
-            match c.next() {
-                Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
-                None => s,
-            }
-        }
+    let reason = match connector {
+        Connector::Unix(_) => format!(
+            "dial unix {}: connect: {}",
+            connector.endpoint(),
+            go_io_text(e)
+        ),
+        Connector::Https(_) => match e.get_ref().and_then(|r| r.downcast_ref::<rustls::Error>()) {
+            Some(tls) => go_tls_error_text(tls),
+            None => e.to_string(),
+        },
     };
     let mut m = method.to_lowercase();
     if let Some(f) = m.get_mut(0..1) {
@@ -261,15 +266,33 @@ fn connect_error(
     }
     ClientError::Connect {
         method: m,
-        path: path.to_string(),
-        socket: connector.endpoint(),
-        reason: format!("connect: {text}"),
+        url: format!("{}{path}", connector.base_url()),
+        reason,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_envelope_non_json_error_names_the_full_url() {
+        let raw = RawResponse {
+            status: 404,
+            headers: HeaderMap::new(),
+            body: Bytes::from_static(b"404 page not found"),
+        };
+        let e = parse_envelope(&raw, "https://127.0.0.1:8443/1.0").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Failed to fetch https://127.0.0.1:8443/1.0: 404 Not Found"
+        );
+        let e = parse_envelope(&raw, "/1.0").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Failed to fetch http://unix.socket/1.0: 404 Not Found"
+        );
+    }
 
     #[test]
     fn url_with_project_target_and_project_are_added_once() {

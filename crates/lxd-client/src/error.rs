@@ -8,12 +8,12 @@ use thiserror::Error;
 /// Anything that can go wrong talking to LXD.
 #[derive(Debug, Error)]
 pub enum ClientError {
-    /// The socket could not be reached.
-    #[error("{method} \"http://unix.socket{path}\": dial unix {socket}: {reason}")]
+    /// The server could not be reached (socket, TCP or TLS handshake), worded as Go's
+    /// HTTP client words it: `Get "http://unix.socket/1.0": dial unix ...`.
+    #[error("{method} \"{url}\": {reason}")]
     Connect {
         method: String,
-        path: String,
-        socket: String,
+        url: String,
         reason: String,
     },
     /// HTTP-level failure on an established connection.
@@ -37,6 +37,9 @@ pub enum ClientError {
     /// A downloaded or uploaded file could not be read or written, or did not check out.
     #[error("{0}")]
     Transfer(String),
+    /// TLS could not be set up (bad client certificate, pinned certificate or CA).
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     /// An operation finished in failure; carries the operation's `err`.
     #[error("{0}")]
     OperationFailed(String),

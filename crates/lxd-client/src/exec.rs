@@ -137,10 +137,14 @@ impl Client {
             if let Some(secret) = fds.get("0") {
                 let ws = self.connect_operation_websocket(&op.id, secret).await?;
                 let (write, read) = ws.split();
-                stdin_task = Some(tokio::spawn(send_stream(write, io.stdin)));
+                let sender = tokio::spawn(send_stream(write, io.stdin));
                 let stdout = io.stdout;
                 tasks.push(tokio::spawn(async move {
                     drop(recv_stream(read, stdout).await);
+                    // The daemon's barrier ends the output; like the Go client, close the
+                    // socket then, even with stdin still open: LXD finishes the operation only
+                    // once the client side of the PTY socket is done.
+                    sender.abort();
                 }));
             }
         } else {

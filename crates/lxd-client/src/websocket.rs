@@ -1,5 +1,5 @@
 //! Websockets over the daemon connection: operation sockets (`/1.0/operations/<id>/websocket`)
-//! and the plumbing shared with the events listener.
+//! and the plumbing shared with the events listener, over the UNIX socket or TLS alike.
 
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::WebSocketStream;
@@ -31,15 +31,20 @@ pub fn escape_path(segment: &str) -> String {
 impl Client {
     /// Upgrades `path` (absolute API path with query) to a websocket.
     pub async fn connect_websocket(&self, path: &str) -> Result<DaemonSocket> {
-        let url = format!("ws://{}{}", self.connector().host(), path);
+        let connector = self.connector();
+        let url = format!(
+            "{}://{}{}",
+            connector.websocket_scheme(),
+            connector.host(),
+            connector.request_target(path)
+        );
         let request = url
             .into_client_request()
             .map_err(|e| ClientError::Websocket(e.to_string()))?;
-        let stream = self
-            .connector()
+        let stream = connector
             .connect()
             .await
-            .map_err(|e| ClientError::Websocket(e.to_string()))?;
+            .map_err(|e| crate::client::connect_error(connector, "GET", path, &e))?;
         let (ws, _) = tokio_tungstenite::client_async(request, stream)
             .await
             .map_err(|e| ClientError::Websocket(e.to_string()))?;
