@@ -114,7 +114,8 @@ impl AppArmorHost {
             map.split_whitespace().collect::<Vec<_>>() != ["0", "0", "4294967295"]
         });
         let mac_admin = read(&paths.proc_path("self/status")).is_some_and(|s| has_mac_admin(&s));
-        host.admin = mac_admin && !(host.in_user_ns && !host.stacked);
+        // In a user namespace, only a stacked namespace of our own lets us load policy.
+        host.admin = mac_admin && (!host.in_user_ns || host.stacked);
         host.own_label = ["self/attr/apparmor/current", "self/attr/current"]
             .iter()
             .find_map(|p| read(&paths.proc_path(p)))
