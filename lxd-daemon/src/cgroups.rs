@@ -26,7 +26,9 @@ pub struct Usage {
 
 fn open(name: &str) -> Result<(RealCgroupFs, CgroupHost, CgroupPaths), String> {
     let fs = RealCgroupFs;
-    let host = CgroupHost::discover(&fs, &HostPaths::real()).map_err(|e| e.to_string())?;
+    let host = CgroupHost::discover(&fs, &HostPaths::real())
+        .map_err(|e| e.to_string())?
+        .with_base(&fs, CgroupBase::Root);
     let paths = CgroupPaths::payload(&host, CgroupBase::Root, name).map_err(|e| e.to_string())?;
     Ok((fs, host, paths))
 }
