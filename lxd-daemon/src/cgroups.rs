@@ -1,7 +1,8 @@
-//! The daemon's use of the runtime's cgroup module: each container gets `lxc.payload.<name>`
-//! below the cgroup the daemon (and so its monitors and exec helpers) runs in, with its
-//! `limits.*` applied before init continues; exec helpers join it; usage and the freezer read
-//! and drive it.
+//! The daemon's use of the runtime's cgroup module: each container gets `lxc.payload.<name>` at
+//! the top of each hierarchy (as liblxc places LXD's containers: on cgroup v2 a cgroup holding
+//! processes, like the daemon's own service or session cgroup, cannot hand controllers to
+//! children), with its `limits.*` applied before init continues; exec helpers join it; usage
+//! and the freezer read and drive it.
 
 use std::time::Duration;
 
@@ -25,8 +26,10 @@ pub struct Usage {
 
 fn open(name: &str) -> Result<(RealCgroupFs, CgroupHost, CgroupPaths), String> {
     let fs = RealCgroupFs;
-    let host = CgroupHost::discover(&fs, &HostPaths::real()).map_err(|e| e.to_string())?;
-    let paths = CgroupPaths::payload(&host, CgroupBase::Own, name).map_err(|e| e.to_string())?;
+    let host = CgroupHost::discover(&fs, &HostPaths::real())
+        .map_err(|e| e.to_string())?
+        .with_base(&fs, CgroupBase::Root);
+    let paths = CgroupPaths::payload(&host, CgroupBase::Root, name).map_err(|e| e.to_string())?;
     Ok((fs, host, paths))
 }
 

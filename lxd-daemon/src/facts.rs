@@ -14,6 +14,8 @@ pub struct HostFacts {
     pub kernel_features: BTreeMap<String, String>,
     pub firewall: String,
     pub pid: i64,
+    /// What the host offers for AppArmor (LXD's `sys.OS` AppArmor fields).
+    pub apparmor: lxd_runtime::apparmor::AppArmorHost,
 }
 
 impl HostFacts {
@@ -26,11 +28,15 @@ impl HostFacts {
         });
         let features = host::probe_kernel_features(&paths, &host.kernel_version, scratch);
         let firewall = host::detect_firewall(&RealCommandRunner, &host.kernel_version);
+        let apparmor_off = std::env::var("LXD_SECURITY_APPARMOR").as_deref() == Ok("false");
+        let apparmor =
+            lxd_runtime::apparmor::AppArmorHost::probe(&paths, &RealCommandRunner, apparmor_off);
         Self {
             kernel_features: features.to_map(),
             firewall: firewall.as_str().to_string(),
             host,
             pid: std::process::id() as i64,
+            apparmor,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! the API-tier tests and benchmarks drive the router and a real socket through it.
 
 pub mod api;
+pub mod apparmor;
 pub mod cgroups;
 pub mod cmd;
 pub mod daemon;

@@ -10,15 +10,13 @@ struct Missing {
     message: &'static str,
 }
 
-fn probe(sys: &Path) -> Vec<Missing> {
+/// `apparmor_unavailable` is why AppArmor cannot be used (the host probe's LXD reason).
+fn probe(sys: &Path, apparmor_unavailable: Option<&'static str>) -> Vec<Missing> {
     let mut out = Vec::new();
-    let apparmor = std::fs::read_to_string(sys.join("module/apparmor/parameters/enabled"))
-        .map(|s| s.trim() == "Y")
-        .unwrap_or(false);
-    if !apparmor {
+    if let Some(message) = apparmor_unavailable {
         out.push(Missing {
             kind: "AppArmor support has been disabled",
-            message: "Disabled because of lack of kernel support",
+            message,
         });
     }
     let controllers = cgroup_controllers(sys);
@@ -80,7 +78,7 @@ fn cgroup_controllers(sys: &Path) -> Vec<String> {
 
 /// Probe the host and record a warning for each missing feature.
 pub async fn record(state: &AppState) {
-    for m in probe(Path::new("/sys")) {
+    for m in probe(Path::new("/sys"), state.facts.apparmor.unavailable_reason) {
         let uuid = uuid::Uuid::new_v4().to_string();
         let now = crate::time::now_rfc3339();
         let result = state
@@ -101,8 +99,14 @@ mod tests {
     #[test]
     fn probe_empty_sys_reports_every_missing_feature() {
         let tmp = tempfile::tempdir().unwrap();
-        let kinds: Vec<_> = probe(tmp.path()).into_iter().map(|m| m.kind).collect();
+        let reason = Some("Disabled because of lack of kernel support");
+        let missing = probe(tmp.path(), reason);
+        let kinds: Vec<_> = missing.iter().map(|m| m.kind).collect();
         assert!(kinds.contains(&"AppArmor support has been disabled"));
+        assert_eq!(
+            missing[0].message,
+            "Disabled because of lack of kernel support"
+        );
         assert!(kinds.contains(&"Couldn't find the CGroup blkio.weight"));
     }
 
@@ -115,9 +119,10 @@ mod tests {
             "cpu io memory pids\n",
         )
         .unwrap();
-        std::fs::create_dir_all(tmp.path().join("module/apparmor/parameters")).unwrap();
-        std::fs::write(tmp.path().join("module/apparmor/parameters/enabled"), "Y\n").unwrap();
-        let kinds: Vec<_> = probe(tmp.path()).into_iter().map(|m| m.kind).collect();
+        let kinds: Vec<_> = probe(tmp.path(), None)
+            .into_iter()
+            .map(|m| m.kind)
+            .collect();
         assert_eq!(
             kinds,
             vec!["Couldn't find the CGroup network priority controller"]

@@ -1,7 +1,8 @@
 //! The container runtime, driven by the daemon through re-executed helper processes: cgroups
-//! (v2 and v1/hybrid), seccomp, and (as they land) namespaces, rootfs and idmapped mounts,
+//! (v2 and v1/hybrid), seccomp, AppArmor profiles, namespaces, rootfs and idmapped mounts,
 //! exec and the per-container monitor. It never touches the database or speaks HTTP.
 
+pub mod apparmor;
 pub mod cgroup;
 pub mod container;
 pub mod seccomp;

@@ -27,6 +27,8 @@ pub fn monitor(spec_path: &Path) -> anyhow::Result<()> {
     let mut attach = crate::cgroups::create_closure(&spec.name, &spec.config, root);
     let result = lxd_runtime::container::monitor::run(&spec, &mut attach, &mut |started| {
         if let Err(e) = started {
+            // With its causes: the daemon reports this line (e.g. the AppArmor parser's error).
+            let e = crate::apparmor::chain(e);
             eprintln!("Failed to start container {:?}: {e}", spec.name);
         }
     });

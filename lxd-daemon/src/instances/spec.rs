@@ -48,6 +48,7 @@ pub fn container_spec(
         binds: Vec::new(),
         mount_cgroup2: crate::cgroups::host_has_v2(),
         volume_binds: Vec::new(),
+        apparmor: None,
     }
 }
 
@@ -65,6 +66,13 @@ pub fn lxc_conf(spec: &ContainerSpec) -> String {
         format!("lxc.init.cmd = {}", spec.init.join(" ")),
         "lxc.mount.auto = proc:rw sys:ro".to_string(),
         "lxc.pty.max = 1024".to_string(),
+        format!(
+            "lxc.apparmor.profile = {}",
+            spec.apparmor
+                .as_ref()
+                .and_then(|p| p.exec_label.as_deref())
+                .unwrap_or("unconfined")
+        ),
     ];
     match &spec.idmap {
         Some(maps) => {

@@ -202,6 +202,33 @@ impl CgroupHost {
         Self::from_hierarchies(fs, hierarchies)
     }
 
+    /// The same host, with the v2 controllers those of the directory containers are created
+    /// below (`base`), not of our own cgroup: a daemon in a systemd service sees only what its
+    /// slice passes on, while the top of the hierarchy offers every controller the kernel has
+    /// (and [`super::CgroupPaths::create`] enables them there).
+    pub fn with_base(self, fs: &dyn CgroupFs, base: super::CgroupBase) -> Self {
+        let hierarchies = self
+            .hierarchies
+            .into_iter()
+            .map(|mut h| {
+                if h.backend == Backend::V2 {
+                    let dir = match base {
+                        super::CgroupBase::Own => h.own_dir(),
+                        super::CgroupBase::OwnParent => {
+                            h.own.parent().map_or(h.mount.clone(), |p| h.mount.join(p))
+                        }
+                        super::CgroupBase::Root => h.mount.clone(),
+                    };
+                    if let Ok(text) = fs.read(&dir.join("cgroup.controllers")) {
+                        h.controllers = text.split_whitespace().map(str::to_string).collect();
+                    }
+                }
+                h
+            })
+            .collect();
+        Self::from_hierarchies(fs, hierarchies)
+    }
+
     fn from_hierarchies(fs: &dyn CgroupFs, hierarchies: Vec<Hierarchy>) -> Self {
         let has_v1 = hierarchies.iter().any(|h| {
             h.backend == Backend::V1
@@ -256,8 +283,15 @@ impl CgroupHost {
         let mut f = Features::default();
         if let Some(h) = self.hierarchy(Controller::Memory) {
             let dir = h.own_dir();
+            // The files exist in every non-root cgroup with the controller: ours, systemd's
+            // init.scope, or any cgroup at the top (our own may be the root, which has none).
+            let children = fs.list_dirs(&h.mount).unwrap_or_default();
             let has = |name: &str| {
-                fs.exists(&dir.join(name)) || fs.exists(&h.mount.join("init.scope").join(name))
+                fs.exists(&dir.join(name))
+                    || fs.exists(&h.mount.join("init.scope").join(name))
+                    || children
+                        .iter()
+                        .any(|c| fs.exists(&h.mount.join(c).join(name)))
             };
             match h.backend {
                 Backend::V1 => {

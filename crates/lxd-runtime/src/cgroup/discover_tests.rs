@@ -127,3 +127,16 @@ fn discover_namespaced_mount_root_stripped() {
         Path::new("/sys/fs/cgroup/pids/x")
     );
 }
+
+#[test]
+fn discover_daemon_in_v2_root_swap_seen_in_any_top_cgroup() {
+    let fs = crate::cgroup::FakeCgroupFs::new();
+    let top = Path::new("/r/sys/fs/cgroup");
+    fs.add_file(top.join("cgroup.controllers"), "cpu memory pids\n");
+    let mountinfo = "30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";
+    let host = CgroupHost::from_proc(&fs, Path::new("/r"), mountinfo, "0::/\n");
+    assert!(!host.features.memory_swap);
+    fs.add_file(top.join("other.slice/memory.swap.max"), "max\n");
+    let host = CgroupHost::from_proc(&fs, Path::new("/r"), mountinfo, "0::/\n");
+    assert!(host.features.memory_swap);
+}

@@ -119,6 +119,9 @@ impl CgroupPaths {
     /// directories get the parent's `cpuset.cpus` and `cpuset.mems` so tasks can join. On
     /// failure the directories this call created are removed again.
     pub fn create(&self, fs: &dyn CgroupFs) -> Result<(), CgroupError> {
+        if let Some(parent) = self.v2.as_deref().and_then(Path::parent) {
+            enable_controllers(fs, parent);
+        }
         let mut created: Vec<&Path> = Vec::new();
         for dir in &self.dirs {
             let result = match fs.create_dir(&dir.path) {
@@ -233,6 +236,25 @@ fn tree(fs: &dyn CgroupFs, dir: &Path) -> Result<Vec<PathBuf>, CgroupError> {
         i += 1;
     }
     Ok(out)
+}
+
+/// Enable in `parent`'s `cgroup.subtree_control` every controller it has and does not pass on
+/// yet, as liblxc does, so the new cgroup gets them. Best effort: a parent holding processes
+/// (not the root) refuses, and the limits that need a missing controller say so.
+fn enable_controllers(fs: &dyn CgroupFs, parent: &Path) {
+    let Ok(available) = fs.read(&parent.join("cgroup.controllers")) else {
+        return;
+    };
+    let control = parent.join("cgroup.subtree_control");
+    let enabled = fs.read(&control).unwrap_or_default();
+    for name in available.split_whitespace() {
+        if enabled.split_whitespace().any(|e| e == name) {
+            continue;
+        }
+        if let Err(err) = fs.write(&control, &format!("+{name}")) {
+            tracing::debug!(controller = name, %err, "Cannot enable cgroup controller");
+        }
+    }
 }
 
 /// Copy the parent's `cpuset.cpus` / `cpuset.mems` into a new v1 cpuset cgroup if empty.

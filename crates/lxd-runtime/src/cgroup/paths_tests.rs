@@ -62,6 +62,11 @@ fn cgroup_paths_create_v1_cpuset_inherits_parent() {
     assert_eq!(
         writes,
         [
+            // The v2 parent passes its controllers on (here only hugetlb).
+            (
+                Path::new("/h/sys/fs/cgroup/unified/cgroup.subtree_control").to_path_buf(),
+                "+hugetlb".to_string()
+            ),
             (cpuset.join("cpuset.cpus"), "0-3".to_string()),
             (cpuset.join("cpuset.mems"), "0".to_string()),
         ]
@@ -163,4 +168,45 @@ fn cgroup_paths_delegate_missing_dir_is_an_error() {
     let (fs, host) = hybrid();
     let cg = CgroupPaths::payload(&host, CgroupBase::Own, "never-created").unwrap();
     assert!(cg.delegate(&fs, 1, 1).is_err());
+}
+
+#[test]
+fn cgroup_paths_root_base_on_systemd_host_sees_and_enables_top_controllers() {
+    let (fs, paths) = fake_unified_host(Path::new("/u"));
+    let top = Path::new("/u/sys/fs/cgroup");
+    // The service's slice passes on memory and pids only; the top has every controller, of
+    // which systemd enabled the same two.
+    fs.add_file(
+        top.join("system.slice/lxd.service/cgroup.controllers"),
+        "memory pids\n",
+    );
+    fs.add_file(
+        top.join("cgroup.controllers"),
+        "cpuset cpu io memory hugetlb pids\n",
+    );
+    fs.add_file(top.join("cgroup.subtree_control"), "memory pids\n");
+    let own = CgroupHost::discover(&fs, &paths).unwrap();
+    assert_eq!(own.backend(Controller::Cpu), None);
+    let host = own.with_base(&fs, CgroupBase::Root);
+    for c in [
+        Controller::Cpu,
+        Controller::Cpuset,
+        Controller::Blkio,
+        Controller::Memory,
+    ] {
+        assert!(host.backend(c).is_some(), "{c:?}");
+    }
+    assert!(host.features.memory_swap);
+    let cg = CgroupPaths::payload(&host, CgroupBase::Root, "c1").unwrap();
+    assert_eq!(cg.unified_dir().unwrap(), top.join("lxc.payload.c1"));
+    fs.clear_ops();
+    cg.create(&fs).unwrap();
+    let control = top.join("cgroup.subtree_control");
+    let enabled: Vec<String> = fs
+        .writes()
+        .into_iter()
+        .filter(|(p, _)| *p == control)
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(enabled, ["+cpuset", "+cpu", "+io", "+hugetlb"]);
 }

@@ -52,6 +52,8 @@ fn setup_and_exec(
         None
     };
     let volume_trees = fds;
+    // AppArmor: init's exec runs under the container's profile.
+    super::apparmor_exec_label(spec)?;
     unshare(CloneFlags::CLONE_NEWCGROUP)
         .map_err(|e| format!("Failed to create the cgroup namespace: {e}"))?;
     mounts::make_private().map_err(|e| e.to_string())?;

@@ -43,6 +43,8 @@ pub enum ExecError {
     Cgroup(String),
     #[error(transparent)]
     Spawn(#[from] lxd_sys::spawn::SpawnError),
+    #[error("{0}")]
+    AppArmor(String),
     #[error("Failed to wait for the command")]
     Wait(#[source] nix::Error),
 }
@@ -76,6 +78,10 @@ pub fn run(
 ) -> Result<i32, ExecError> {
     // Checked here: once inside the container's mount namespace, /proc is the container's.
     let single = lxd_sys::spawn::SingleThreaded::check()?;
+    // AppArmor: the command execs under init's label (read and set through the host's /proc,
+    // before the container's mount namespace is joined).
+    crate::apparmor::follow_init_label(std::path::Path::new("/proc"), spec.init_pid)
+        .map_err(|e| ExecError::AppArmor(e.to_string()))?;
     let mut files: Vec<(&str, File, CloneFlags)> = Vec::new();
     for (name, flag) in NAMESPACES {
         if same_namespace(spec.init_pid, name) {

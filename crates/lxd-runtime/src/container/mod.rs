@@ -24,3 +24,13 @@ pub(crate) fn seccomp_load(
         None => Ok(()),
     }
 }
+
+/// Have init exec under the container's AppArmor label, if it has one. Called in the child
+/// before it builds the container's filesystem, while `/proc` is still the host's.
+pub(crate) fn apparmor_exec_label(spec: &ContainerSpec) -> Result<(), String> {
+    match spec.apparmor.as_ref().and_then(|p| p.exec_label.as_deref()) {
+        Some(label) => crate::apparmor::set_exec_label(std::path::Path::new("/proc"), label)
+            .map_err(|e| e.to_string()),
+        None => Ok(()),
+    }
+}

@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use lxd_sys::command::RealCommandRunner;
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
 
@@ -32,6 +33,27 @@ pub fn exit_code(status: WaitStatus) -> Option<i32> {
     }
 }
 
+/// Load the container's AppArmor policy (namespace and profile) before init starts.
+fn load_apparmor(spec: &ContainerSpec) -> Result<(), StartError> {
+    match &spec.apparmor {
+        Some(policy) => Ok(crate::apparmor::prepare(&RealCommandRunner, policy)?),
+        None => Ok(()),
+    }
+}
+
+/// Unload the container's AppArmor policy; a failure is logged (the monitor's output is the
+/// container's `lxc.log`).
+fn release_apparmor(spec: &ContainerSpec) {
+    if let Some(policy) = &spec.apparmor {
+        if let Err(e) = crate::apparmor::release(&RealCommandRunner, policy) {
+            let cause = std::error::Error::source(&e)
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default();
+            eprintln!("{e}{cause}");
+        }
+    }
+}
+
 /// Start the container and watch it until init ends. Returns init's exit status. `started`
 /// is called once init runs (the daemon's helper reports success to its parent there).
 pub fn run(
@@ -43,9 +65,10 @@ pub fn run(
         what: "the state directory",
         source: e,
     })?;
-    let running = match start(spec, attach_cgroups) {
+    let running = match load_apparmor(spec).and_then(|()| start(spec, attach_cgroups)) {
         Ok(r) => r,
         Err(e) => {
+            release_apparmor(spec);
             started(Err(&e));
             return Err(e);
         }
@@ -82,6 +105,8 @@ pub fn run(
             Err(_) => break -1,
         }
     };
+    // Before the end is recorded: a restart waits for that record, then loads the profile again.
+    release_apparmor(spec);
     done.store(true, Ordering::Release);
     let _ = console.join();
     let _ = std::fs::remove_file(&socket);

@@ -61,6 +61,11 @@ pub struct ContainerSpec {
     /// trees to init.
     #[serde(default)]
     pub volume_binds: Vec<VolumeBind>,
+    /// The container's AppArmor policy: loaded by the monitor before init starts, init exec'd
+    /// under its label, unloaded once init has ended. `None` where the host has no AppArmor
+    /// (init runs unconfined).
+    #[serde(default)]
+    pub apparmor: Option<crate::apparmor::ContainerPolicy>,
 }
 
 /// One disk device mount.

@@ -31,6 +31,8 @@ pub enum StartError {
     Idmap(#[source] std::io::Error),
     #[error("{0}")]
     Child(String),
+    #[error(transparent)]
+    AppArmor(#[from] crate::apparmor::AppArmorError),
 }
 
 /// A container whose init runs.

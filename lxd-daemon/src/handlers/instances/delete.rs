@@ -35,6 +35,12 @@ pub async fn remove(state: &AppState, inst: &Loaded) -> Result<(), String> {
         &state.paths,
         &inst.runtime_name(),
     ));
+    crate::apparmor::remove(
+        &state.paths,
+        &state.facts.apparmor,
+        &inst.project,
+        &inst.row.name,
+    );
     let backups = state
         .paths
         .var

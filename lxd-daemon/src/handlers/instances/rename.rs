@@ -77,6 +77,12 @@ pub async fn post_instance(
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
         }
+        crate::apparmor::remove(
+            &task_state.paths,
+            &task_state.facts.apparmor,
+            &project,
+            &inst.row.name,
+        );
         let old_logs = crate::runtime::state_dir(&task_state.paths, &old_storage);
         if old_logs.exists() {
             let _ = std::fs::rename(

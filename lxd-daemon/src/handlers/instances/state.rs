@@ -68,6 +68,13 @@ pub async fn start(state: &AppState, inst: &Loaded) -> Result<(), String> {
     spec.volume_binds =
         crate::instances::disks::mounts(state, &inst.project, &inst.expanded_devices)
             .map_err(|e| e.to_string())?;
+    spec.apparmor = crate::apparmor::container_policy(
+        &state.paths,
+        &state.facts.apparmor,
+        &inst.project,
+        &inst.row.name,
+        &inst.expanded_config,
+    )?;
     let _ = std::fs::create_dir_all(&spec.state_dir);
     let _ = std::fs::write(
         spec.state_dir.join("lxc.conf"),

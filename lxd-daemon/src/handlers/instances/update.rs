@@ -145,6 +145,16 @@ async fn update(
         crate::cgroups::update_limits(&inst.row.name, &inst.expanded_config, &new_config)
             .map_err(|e| ApiError::bad_request(format!("Invalid config: {e}")))?;
     }
+    crate::apparmor::config_changed(
+        &state.paths,
+        &state.facts.apparmor,
+        &project,
+        &name,
+        &inst.expanded_config,
+        &new_config,
+        inst.running(),
+    )
+    .map_err(ApiError::bad_request)?;
     let mut spec = OpSpec::task("Updating instance", &project);
     spec.resources = Some(op_resources(&name, &project));
     let task_state = state.clone();
