@@ -54,6 +54,7 @@ fn spec(dir: &Path, name: &str) -> ContainerSpec {
         binds: Vec::new(),
         mount_cgroup2: false,
         volume_binds: Vec::new(),
+        nics: Vec::new(),
     }
 }
 

@@ -48,6 +48,7 @@ pub fn container_spec(
         binds: Vec::new(),
         mount_cgroup2: crate::cgroups::host_has_v2(),
         volume_binds: Vec::new(),
+        nics: Vec::new(),
     }
 }
 
