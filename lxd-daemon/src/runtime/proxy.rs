@@ -15,6 +15,10 @@ use crate::paths::Paths;
 /// How long a helper may take to report that it relays (LXD polls for ten seconds).
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How often and how many times a stop looks whether the killed helper is gone.
+const STOP_POLL: Duration = Duration::from_millis(5);
+const STOP_POLLS: usize = 400;
+
 fn pid_file(dir: &Path, device: &str) -> PathBuf {
     dir.join(format!("proxy.{device}"))
 }
@@ -120,6 +124,14 @@ pub fn stop(dir: &Path, device: &str) {
                 nix::unistd::Pid::from_raw(pid),
                 nix::sys::signal::Signal::SIGKILL,
             );
+            // The kill is asynchronous: wait (briefly) until it is gone, so its listeners are
+            // closed and the container's namespaces released when this returns.
+            for _ in 0..STOP_POLLS {
+                if !is_our_helper(pid, &spec_path) {
+                    break;
+                }
+                std::thread::sleep(STOP_POLL);
+            }
         }
     }
     if let Some(spec) = std::fs::read(&spec_path)

@@ -125,8 +125,15 @@ pub fn attach(pid: i32, nic: &NicSpec, up: bool) -> Result<(), String> {
         },
     )
     .map_err(|e| {
+        // The host end was free, so the name is taken inside (liblxc's wording).
+        let why = match e.errno() {
+            Some(nix::errno::Errno::EEXIST) => {
+                "attaching specified netdev to the container failed".to_string()
+            }
+            _ => e.to_string(),
+        };
         format!(
-            "Failed to attach interface: {} to {}: {e}",
+            "Failed to attach interface: {} to {}: {why}",
             nic.host_name, nic.name
         )
     })?;
