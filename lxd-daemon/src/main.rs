@@ -48,6 +48,12 @@ enum Command {
     /// Read or write one file of a container (internal)
     #[command(hide = true)]
     Forkfile { job: PathBuf },
+    /// Relay a proxy device between the host and a container (internal)
+    #[command(hide = true)]
+    Forkproxy { spec: PathBuf },
+    /// Add or remove a mount in a running container (internal)
+    #[command(hide = true)]
+    Forkmount { job: PathBuf },
 }
 
 fn main() {
@@ -69,6 +75,8 @@ fn main() {
         Some(Command::Init(args)) => cmd::init::run(args),
         Some(Command::Forkmonitor { spec }) => cmd::fork::monitor(&spec),
         Some(Command::Forkfile { job }) => cmd::fork::file(&job),
+        Some(Command::Forkproxy { spec }) => cmd::fork::proxy(&spec),
+        Some(Command::Forkmount { job }) => cmd::fork::mount(&job),
         Some(Command::Forkexec { spec }) => match cmd::fork::exec(&spec) {
             Ok(code) => std::process::exit(code),
             Err(e) => Err(e),

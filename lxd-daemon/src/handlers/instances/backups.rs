@@ -32,7 +32,8 @@ fn short(backup: &str) -> String {
     backup.rsplit('/').next().unwrap_or_default().to_string()
 }
 
-fn records(state: &AppState, inst: &Loaded) -> Vec<InstanceBackup> {
+/// The instance's backups, oldest first.
+pub(crate) fn records(state: &AppState, inst: &Loaded) -> Vec<InstanceBackup> {
     let mut out: Vec<InstanceBackup> = std::fs::read_dir(dir(state, inst))
         .map(|entries| {
             entries

@@ -42,7 +42,8 @@ fn validate(req: &InstancesPost) -> Result<(), ApiError> {
             .map_err(|e| ApiError::bad_request(format!("Invalid config: {e}")))?;
     }
     for (name, dev) in &req.devices {
-        check_device(name, dev).map_err(ApiError::bad_request)?;
+        check_device(name, dev)
+            .map_err(|e| crate::instances::devices::refusal(e, "Invalid devices: "))?;
     }
     Ok(())
 }
@@ -181,6 +182,8 @@ pub async fn post_instances(
         })
         .map_err(|_| ApiError::bad_request("Requested profile doesn't exist"))?;
     let (_, expanded_devices) = lxd_db::instances::expand(&profile_rows, &req.config, &req.devices);
+    lxd_shared::config::devices::nic::check_names_unique(&expanded_devices)
+        .map_err(|e| crate::instances::devices::refusal(e, "Invalid devices: "))?;
     let pool_name = root_pool(&expanded_devices).ok_or_else(|| {
         ApiError::bad_request("Failed getting root disk: No root device could be found")
     })?;
@@ -224,6 +227,9 @@ pub async fn post_instances(
             config.insert("volatile.apply_template".into(), "create".into());
         }
         config.insert("volatile.uuid".into(), uuid::Uuid::new_v4().to_string());
+        let nic_keys =
+            crate::instances::devices::volatile::fill_nic_keys(&expanded_devices, &config);
+        config.extend(nic_keys);
         let architecture = image
             .as_ref()
             .map(|i| i.architecture.clone())
