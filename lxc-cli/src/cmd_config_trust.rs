@@ -181,7 +181,12 @@ async fn add(
     let (client, _) = ctx.resource(remote).await?;
     if kind == "metrics" {
         let (server, _) = client.get_server().await?;
-        if !server.untrusted.api_extensions.iter().any(|e| e == "metrics") {
+        if !server
+            .untrusted
+            .api_extensions
+            .iter()
+            .any(|e| e == "metrics")
+        {
             bail!("The server doesn't implement metrics");
         }
     }
@@ -218,9 +223,8 @@ async fn add(
         return Ok(());
     }
     let op = client.create_certificate_token(&cert).await?;
-    let token = crate::trust_cert::token_from_operation(&op).map_err(|e| {
-        anyhow!("Failed converting token operation to certificate add token: {e}")
-    })?;
+    let token = crate::trust_cert::token_from_operation(&op)
+        .map_err(|e| anyhow!("Failed converting token operation to certificate add token: {e}"))?;
     if !ctx.flags.quiet {
         println!("Client {} certificate add token:", cert.put.name);
     }
@@ -308,7 +312,11 @@ async fn list_tokens(ctx: &Ctx, args: Vec<String>, format: &str) -> Result<()> {
             continue;
         };
         let expires = crate::trust_cert::token_expiry_text(&token.expires_at);
-        shown.push((token.client_name.clone(), crate::trust_cert::encode_token(&token), expires));
+        shown.push((
+            token.client_name.clone(),
+            crate::trust_cert::encode_token(&token),
+            expires,
+        ));
     }
     let mut rows: Vec<Vec<String>> = shown
         .iter()

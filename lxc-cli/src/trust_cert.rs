@@ -30,7 +30,7 @@ pub fn read_cert_file(path: &str) -> Result<Vec<u8>> {
     let text = std::fs::read(path).map_err(|e| {
         let reason = e
             .raw_os_error()
-            .map(|c| lxd_shared_errno(c))
+            .map(go_errno_text)
             .unwrap_or_else(|| e.to_string());
         anyhow!("open {path}: {reason}")
     })?;
@@ -41,7 +41,7 @@ pub fn read_cert_file(path: &str) -> Result<Vec<u8>> {
 }
 
 /// The lower-case text Go gives an errno.
-fn lxd_shared_errno(code: i32) -> String {
+fn go_errno_text(code: i32) -> String {
     let text = std::io::Error::from_raw_os_error(code).to_string();
     let text = text.split(" (os error").next().unwrap_or_default();
     let mut chars = text.chars();
@@ -185,7 +185,10 @@ mod tests {
         assert_eq!(err.to_string(), "Invalid certificate file");
         let missing = dir.join("missing.crt");
         let err = read_cert_file(missing.to_str().unwrap()).unwrap_err();
-        assert!(err.to_string().ends_with(": no such file or directory"), "{err}");
+        assert!(
+            err.to_string().ends_with(": no such file or directory"),
+            "{err}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -54,7 +54,13 @@ async fn call_tls(
         .unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+    let bytes = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
     Reply {
         status,
         headers,
@@ -86,7 +92,14 @@ async fn certificates_add_list_show_edit_delete() {
     let keys: Vec<&String> = all[0].as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
-        ["name", "type", "restricted", "projects", "certificate", "fingerprint"]
+        [
+            "name",
+            "type",
+            "restricted",
+            "projects",
+            "certificate",
+            "fingerprint"
+        ]
     );
     assert_eq!(all[0]["projects"], json!([]));
     assert!(all[0]["certificate"]
@@ -143,7 +156,9 @@ async fn certificates_bad_input_is_refused_with_lxd_errors_and_changes_nothing()
     let (der, _) = client_cert("dup");
     let good = json!({"type": "client", "certificate": b64(&der)}).to_string();
     assert_eq!(
-        call(&s, "POST", "/1.0/certificates", Some(&good)).await.status,
+        call(&s, "POST", "/1.0/certificates", Some(&good))
+            .await
+            .status,
         StatusCode::CREATED
     );
     let cases = [
@@ -205,13 +220,19 @@ async fn certificates_bad_input_is_refused_with_lxd_errors_and_changes_nothing()
     }
     let all = list(&s).await;
     assert_eq!(all.len(), 1);
-    let url = format!("/1.0/certificates/{}", all[0]["fingerprint"].as_str().unwrap());
+    let url = format!(
+        "/1.0/certificates/{}",
+        all[0]["fingerprint"].as_str().unwrap()
+    );
     let r = call(&s, "PATCH", &url, Some(r#"{"certificate": "garbage"}"#)).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let r = call(&s, "PATCH", &url, Some(r#"{"type": "nope"}"#)).await;
     assert_eq!(r.error(), "Invalid certificate type");
     assert_eq!(list(&s).await, all);
-    assert!(!all[0]["fingerprint"].as_str().unwrap().starts_with(&other_fp));
+    assert!(!all[0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .starts_with(&other_fp));
 }
 
 #[tokio::test]
@@ -226,7 +247,14 @@ async fn untrusted_https_caller_gets_only_the_untrusted_api() {
     let keys: Vec<&String> = m.as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
-        ["api_extensions", "api_status", "api_version", "auth", "public", "auth_methods"]
+        [
+            "api_extensions",
+            "api_status",
+            "api_version",
+            "auth",
+            "public",
+            "auth_methods"
+        ]
     );
     let r = call_tls(&s, None, "GET", "/", None, &[]).await;
     assert_eq!(r.metadata(), json!(["/1.0"]));
@@ -280,35 +308,78 @@ async fn trust_password_admits_the_callers_certificate_and_a_wrong_one_does_not(
         json!({"type": "client", "password": "wrong"}),
         json!({"type": "client"}),
     ] {
-        let r = call_tls(&s, Some(&der), "POST", "/1.0/certificates", Some(&body.to_string()), &[]).await;
+        let r = call_tls(
+            &s,
+            Some(&der),
+            "POST",
+            "/1.0/certificates",
+            Some(&body.to_string()),
+            &[],
+        )
+        .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{body}");
         assert_eq!(r.error(), "not authorized");
     }
     assert!(list(&s).await.is_empty());
 
     let body = json!({"type": "client", "password": "sekret"}).to_string();
-    let r = call_tls(&s, Some(&der), "POST", "/1.0/certificates", Some(&body), &[]).await;
+    let r = call_tls(
+        &s,
+        Some(&der),
+        "POST",
+        "/1.0/certificates",
+        Some(&body),
+        &[],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let all = list(&s).await;
     assert_eq!(all[0]["name"], "root@laptop");
     assert_eq!(all[0]["fingerprint"], fp.as_str());
 
-    let m = call_tls(&s, Some(&der), "GET", "/1.0", None, &[]).await.metadata();
+    let m = call_tls(&s, Some(&der), "GET", "/1.0", None, &[])
+        .await
+        .metadata();
     assert_eq!(m["auth"], "trusted");
     assert_eq!(
-        m["environment"]["certificate_fingerprint"].as_str().unwrap().len(),
+        m["environment"]["certificate_fingerprint"]
+            .as_str()
+            .unwrap()
+            .len(),
         64
     );
-    let r = call_tls(&s, Some(&der), "POST", "/1.0/certificates", Some(&body), &[]).await;
+    let r = call_tls(
+        &s,
+        Some(&der),
+        "POST",
+        "/1.0/certificates",
+        Some(&body),
+        &[],
+    )
+    .await;
     assert_eq!(r.error(), "Client is already trusted");
     let r = call_tls(&s, Some(&der), "GET", "/1.0/instances", None, &[]).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 
     // Unsetting the password works; a password then never matches.
-    let r = call(&s, "PATCH", "/1.0", Some(r#"{"config": {"core.trust_password": ""}}"#)).await;
+    let r = call(
+        &s,
+        "PATCH",
+        "/1.0",
+        Some(r#"{"config": {"core.trust_password": ""}}"#),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     let (der2, _) = client_cert("late");
-    let r = call_tls(&s, Some(&der2), "POST", "/1.0/certificates", Some(&body), &[]).await;
+    let r = call_tls(
+        &s,
+        Some(&der2),
+        "POST",
+        "/1.0/certificates",
+        Some(&body),
+        &[],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
@@ -342,7 +413,15 @@ async fn join_token_admits_one_client_under_its_name_and_revoked_tokens_fail() {
     assert_eq!(meta["fingerprint"], server_fp);
     // Only trusted callers may ask for tokens.
     let (stranger, _) = client_cert("stranger");
-    let r = call_tls(&s, Some(&stranger), "POST", "/1.0/certificates", Some(&body), &[]).await;
+    let r = call_tls(
+        &s,
+        Some(&stranger),
+        "POST",
+        "/1.0/certificates",
+        Some(&body),
+        &[],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let ops = call(&s, "GET", "/1.0/operations", None).await.metadata();
     assert_eq!(ops["running"].as_array().unwrap().len(), 1);
@@ -358,35 +437,73 @@ async fn join_token_admits_one_client_under_its_name_and_revoked_tokens_fail() {
     let token = b64(token.to_string().as_bytes());
     let post = json!({"type": "client", "password": token, "name": "ignored"}).to_string();
     let (der, _) = client_cert("root@joiner-host");
-    let r = call_tls(&s, Some(&der), "POST", "/1.0/certificates", Some(&post), &[]).await;
+    let r = call_tls(
+        &s,
+        Some(&der),
+        "POST",
+        "/1.0/certificates",
+        Some(&post),
+        &[],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(list(&s).await[0]["name"], "joiner");
     let id = op["id"].as_str().unwrap();
-    let done = call(&s, "GET", &format!("/1.0/operations/{id}"), None).await.metadata();
+    let done = call(&s, "GET", &format!("/1.0/operations/{id}"), None)
+        .await
+        .metadata();
     assert_eq!(done["status"], "Cancelled");
     assert_eq!(done["err"], "");
 
     // Single use.
     let (der2, _) = client_cert("second");
-    let r = call_tls(&s, Some(&der2), "POST", "/1.0/certificates", Some(&post), &[]).await;
+    let r = call_tls(
+        &s,
+        Some(&der2),
+        "POST",
+        "/1.0/certificates",
+        Some(&post),
+        &[],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.error(), "No matching certificate add operation found");
 
     // Revoked by deleting its operation.
     let r = call(&s, "POST", "/1.0/certificates", Some(&body)).await;
     let op2 = r.metadata();
-    let r = call(&s, "DELETE", &format!("/1.0/operations/{}", op2["id"].as_str().unwrap()), None).await;
+    let r = call(
+        &s,
+        "DELETE",
+        &format!("/1.0/operations/{}", op2["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     let token2 = json!({
         "client_name": "joiner", "fingerprint": "f", "addresses": ["a"],
         "secret": op2["metadata"]["secret"], "expires_at": "0001-01-01T00:00:00Z",
     });
     let post2 = json!({"type": "client", "password": b64(token2.to_string().as_bytes())});
-    let r = call_tls(&s, Some(&der2), "POST", "/1.0/certificates", Some(&post2.to_string()), &[]).await;
+    let r = call_tls(
+        &s,
+        Some(&der2),
+        "POST",
+        "/1.0/certificates",
+        Some(&post2.to_string()),
+        &[],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(list(&s).await.len(), 1);
 
-    let r = call(&s, "PATCH", "/1.0", Some(r#"{"config": {"core.https_address": ""}}"#)).await;
+    let r = call(
+        &s,
+        "PATCH",
+        "/1.0",
+        Some(r#"{"config": {"core.https_address": ""}}"#),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(s.https.local_addr().is_none());
 }
@@ -424,7 +541,15 @@ async fn restricted_certificate_reaches_only_its_projects() {
     }
     // It may not widen its own restriction.
     let url = format!("/1.0/certificates/{}", x509::fingerprint(&der));
-    let r = call_tls(&s, Some(&der), "PATCH", &url, Some(r#"{"restricted": false}"#), &[]).await;
+    let r = call_tls(
+        &s,
+        Some(&der),
+        "PATCH",
+        &url,
+        Some(r#"{"restricted": false}"#),
+        &[],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.error(), "Only the certificate can be changed");
     assert_eq!(list(&s).await[0]["restricted"], true);

@@ -63,8 +63,13 @@ fn rt() -> tokio::runtime::Runtime {
 
 fn patch_config(dir: &Path, config: serde_json::Value) {
     let body = serde_json::json!({ "config": config });
-    rt().block_on(request(&dir.join("unix.socket"), "PATCH", "/1.0", Some(&body)))
-        .unwrap();
+    rt().block_on(request(
+        &dir.join("unix.socket"),
+        "PATCH",
+        "/1.0",
+        Some(&body),
+    ))
+    .unwrap();
 }
 
 fn have(program: &str) -> bool {
@@ -146,14 +151,30 @@ fn https_untrusted_password_token_and_live_unset() {
         let o = lxc(
             &conf,
             &dir,
-            &["remote", "add", "x", &base, "--accept-certificate", "--password", "wrong"],
+            &[
+                "remote",
+                "add",
+                "x",
+                &base,
+                "--accept-certificate",
+                "--password",
+                "wrong",
+            ],
         );
         assert!(!o.status.success(), "wrong password accepted: {}", text(&o));
         let _ = lxc(&conf, &dir, &["remote", "remove", "x"]);
         let o = lxc(
             &conf,
             &dir,
-            &["remote", "add", "x", &base, "--accept-certificate", "--password", "foo"],
+            &[
+                "remote",
+                "add",
+                "x",
+                &base,
+                "--accept-certificate",
+                "--password",
+                "foo",
+            ],
         );
         assert!(o.status.success(), "remote add: {}", text(&o));
         let o = lxc(&conf, &dir, &["list", "x:", "--format", "csv"]);
@@ -163,7 +184,11 @@ fn https_untrusted_password_token_and_live_unset() {
         assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1);
 
         // A join token made by `lxc config trust add` admits a second client.
-        let o = lxc(&conf, &dir, &["config", "trust", "add", "--name", "joiner", "-q"]);
+        let o = lxc(
+            &conf,
+            &dir,
+            &["config", "trust", "add", "--name", "joiner", "-q"],
+        );
         assert!(o.status.success(), "trust add: {}", text(&o));
         let token = String::from_utf8_lossy(&o.stdout).trim().to_string();
         let conf2 = tmp.path().join("conf-token");

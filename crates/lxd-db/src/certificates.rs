@@ -47,7 +47,10 @@ fn projects_of(conn: &Connection, id: i64) -> Result<Vec<String>, DbError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-fn with_projects(conn: &Connection, (id, mut row): (i64, CertificateRow)) -> Result<CertificateRow, DbError> {
+fn with_projects(
+    conn: &Connection,
+    (id, mut row): (i64, CertificateRow),
+) -> Result<CertificateRow, DbError> {
     row.projects = projects_of(conn, id)?;
     Ok(row)
 }

@@ -92,7 +92,8 @@ fn certificates_delete_removes_row_and_unknown_is_not_found() {
     r.projects = vec!["default".into()];
     db.write_blocking(move |c| certificates::create(c, &r))
         .unwrap();
-    db.write_blocking(|c| certificates::delete(c, "aa")).unwrap();
+    db.write_blocking(|c| certificates::delete(c, "aa"))
+        .unwrap();
     assert!(db.read(certificates::list).unwrap().is_empty());
     assert!(db
         .write_blocking(|c| certificates::delete(c, "aa"))

@@ -127,7 +127,7 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
         (Access::Restricted { .. }, Rule::Untrusted | Rule::Authenticated) => true,
         (Access::Restricted { projects }, Rule::Project) => {
             let project = request_project(&req);
-            projects.iter().any(|p| *p == project)
+            projects.contains(&project)
         }
         (Access::Restricted { .. }, Rule::Admin) => false,
     };
@@ -153,7 +153,10 @@ mod tests {
         assert_eq!(rule("PUT", "/1.0"), Rule::Admin);
         assert_eq!(rule("POST", "/1.0/certificates"), Rule::Untrusted);
         assert_eq!(rule("GET", "/1.0/certificates"), Rule::Authenticated);
-        assert_eq!(rule("DELETE", "/1.0/certificates/{fingerprint}"), Rule::Admin);
+        assert_eq!(
+            rule("DELETE", "/1.0/certificates/{fingerprint}"),
+            Rule::Admin
+        );
         assert_eq!(rule("GET", "/1.0/instances"), Rule::Project);
         assert_eq!(rule("GET", "/1.0/images/aliases"), Rule::Project);
         assert_eq!(rule("GET", "/1.0/images/aliases/{name}"), Rule::Untrusted);

@@ -12,8 +12,8 @@ use crate::handlers::instances::{
     state, update,
 };
 use crate::handlers::{
-    certificates, events, internal, operations, profiles, projects, resources, root, server, storage_pools,
-    warnings,
+    certificates, events, internal, operations, profiles, projects, resources, root, server,
+    storage_pools, warnings,
 };
 use crate::state::AppState;
 

@@ -122,7 +122,10 @@ mod tests {
 
     #[test]
     fn canonical_network_address_forms() {
-        assert_eq!(canonical_network_address("127.0.0.1", 8443), "127.0.0.1:8443");
+        assert_eq!(
+            canonical_network_address("127.0.0.1", 8443),
+            "127.0.0.1:8443"
+        );
         assert_eq!(canonical_network_address("::1", 8443), "[::1]:8443");
         assert_eq!(canonical_network_address("[::]", 8443), "[::]:8443");
         assert_eq!(canonical_network_address("[::]:", 8443), "[::]:8443");
@@ -139,7 +142,10 @@ mod tests {
             .map(|s| s.parse().unwrap())
             .collect();
         assert_eq!(listen_addresses("", &ifs), Vec::<String>::new());
-        assert_eq!(listen_addresses("127.0.0.1:18443", &ifs), ["127.0.0.1:18443"]);
+        assert_eq!(
+            listen_addresses("127.0.0.1:18443", &ifs),
+            ["127.0.0.1:18443"]
+        );
         assert_eq!(listen_addresses("127.0.0.1", &ifs), ["127.0.0.1:8443"]);
         assert_eq!(listen_addresses("0.0.0.0:1", &ifs), ["10.1.2.3:1"]);
         assert_eq!(

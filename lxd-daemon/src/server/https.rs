@@ -38,7 +38,9 @@ fn listen_error(address: &str, e: &std::io::Error) -> String {
         Some(code) => nix::errno::Errno::from_raw(code).desc().to_lowercase(),
         None => e.to_string(),
     };
-    format!("Cannot listen on network HTTPS socket {address:?}: listen tcp {address}: bind: {reason}")
+    format!(
+        "Cannot listen on network HTTPS socket {address:?}: listen tcp {address}: bind: {reason}"
+    )
 }
 
 async fn bind_with_retries(address: &str) -> Result<TcpListener, String> {
@@ -71,7 +73,10 @@ impl HttpsEndpoint {
             canonical_network_address(address, HTTPS_DEFAULT_PORT)
         };
         let mut current = self.current.lock().await;
-        let old = current.as_ref().map(|l| l.address.clone()).unwrap_or_default();
+        let old = current
+            .as_ref()
+            .map(|l| l.address.clone())
+            .unwrap_or_default();
         if wanted == old {
             return Ok(());
         }
@@ -148,8 +153,7 @@ async fn serve(
         let acceptor = acceptor.clone();
         let app = app.clone();
         tokio::spawn(async move {
-            let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
-            {
+            let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                 Ok(Ok(tls)) => tls,
                 Ok(Err(e)) => {
                     tracing::debug!(ip = %remote, error = %e, "TLS handshake failed");

@@ -23,7 +23,11 @@ const SECP384R1_OID: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
 
 /// Generate a self-signed pair; `server` adds the host names and the ServerAuth usage
 /// (ClientAuth otherwise), as LXD's server and client certificates differ.
-pub fn generate(common_name: &str, hostname: &str, server: bool) -> Result<GeneratedPair, TlsError> {
+pub fn generate(
+    common_name: &str,
+    hostname: &str,
+    server: bool,
+) -> Result<GeneratedPair, TlsError> {
     let key = KeyPair::generate_for(&PKCS_ECDSA_P384_SHA384).map_err(TlsError::generate)?;
     let mut params = CertificateParams::default();
     let mut dn = DistinguishedName::new();
@@ -53,9 +57,9 @@ pub fn generate(common_name: &str, hostname: &str, server: bool) -> Result<Gener
     basic.set_criticality(true);
     params.custom_extensions.push(basic);
     if server {
-        params
-            .subject_alt_names
-            .push(SanType::DnsName(hostname.try_into().map_err(TlsError::generate)?));
+        params.subject_alt_names.push(SanType::DnsName(
+            hostname.try_into().map_err(TlsError::generate)?,
+        ));
         for ip in ["127.0.0.1", "::1"] {
             let ip: IpAddr = ip.parse().map_err(TlsError::generate)?;
             params.subject_alt_names.push(SanType::IpAddress(ip));
@@ -79,7 +83,10 @@ fn read_tlv(data: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     } else {
         let n = (first & 0x7f) as usize;
         let bytes = data.get(2..2 + n)?;
-        (bytes.iter().fold(0usize, |acc, b| (acc << 8) | *b as usize), 2 + n)
+        (
+            bytes.iter().fold(0usize, |acc, b| (acc << 8) | *b as usize),
+            2 + n,
+        )
     };
     let value = data.get(header..header + len)?;
     Some((tag, value, &data[header + len..]))

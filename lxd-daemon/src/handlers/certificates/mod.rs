@@ -112,8 +112,8 @@ pub async fn patch_certificate(
             obj.insert(k, v);
         }
     }
-    let req: CertificatePut = serde_json::from_value(merged)
-        .map_err(|e| ApiError::bad_request(format!("json: {e}")))?;
+    let req: CertificatePut =
+        serde_json::from_value(merged).map_err(|e| ApiError::bad_request(format!("json: {e}")))?;
     update(&state, &caller, current, req).await
 }
 
@@ -141,10 +141,13 @@ async fn update(
             || current.name != req.name
             || current.projects != projects
         {
-            return Err(ApiError::Forbidden("Only the certificate can be changed".into()));
+            return Err(ApiError::Forbidden(
+                "Only the certificate can be changed".into(),
+            ));
         }
         next.projects = current.projects.clone();
-        if changes_cert && caller.peer().map(|p| p.fingerprint.as_str()) != Some(current.fingerprint.as_str())
+        if changes_cert
+            && caller.peer().map(|p| p.fingerprint.as_str()) != Some(current.fingerprint.as_str())
         {
             return Err(ApiError::Forbidden("Certificate cannot be changed".into()));
         }

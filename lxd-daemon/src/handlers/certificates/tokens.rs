@@ -74,13 +74,25 @@ fn request_value(req: &CertificatesPost) -> Value {
 
 /// LXD's `CertificateTokenDecode`: base64 JSON with a name, addresses, secret and fingerprint.
 pub fn decode(text: &str) -> Option<CertificateAddToken> {
-    let bytes = base64::engine::general_purpose::STANDARD.decode(text).ok()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
     let token: Value = serde_json::from_slice(&bytes).ok()?;
-    let field = |k: &str| token.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let field = |k: &str| {
+        token
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
     let addresses: Vec<String> = token
         .get("addresses")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default();
     let decoded = CertificateAddToken {
         client_name: field("client_name"),
@@ -105,7 +117,12 @@ pub fn is_cluster_join_token(text: &str) -> bool {
     let Ok(token) = serde_json::from_slice::<Value>(&bytes) else {
         return false;
     };
-    let has = |k: &str| token.get(k).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    let has = |k: &str| {
+        token
+            .get(k)
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty())
+    };
     let addresses = token
         .get("addresses")
         .and_then(Value::as_array)
