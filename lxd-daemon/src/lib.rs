@@ -22,3 +22,5 @@ pub mod state;
 pub mod storage_backend;
 pub mod tasks;
 pub mod time;
+pub mod tls;
+pub mod trust;

@@ -12,8 +12,8 @@ use crate::handlers::instances::{
     snapshots, state, update,
 };
 use crate::handlers::{
-    events, internal, operations, profiles, projects, resources, root, server, storage_pools,
-    warnings,
+    certificates, events, internal, operations, profiles, projects, resources, root, server,
+    storage_pools, warnings,
 };
 use crate::state::AppState;
 
@@ -24,6 +24,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/1.0"),
     ("put", "/1.0"),
     ("patch", "/1.0"),
+    ("get", "/1.0/certificates"),
+    ("post", "/1.0/certificates"),
+    ("get", "/1.0/certificates/{fingerprint}"),
+    ("put", "/1.0/certificates/{fingerprint}"),
+    ("patch", "/1.0/certificates/{fingerprint}"),
+    ("delete", "/1.0/certificates/{fingerprint}"),
     ("get", "/1.0/events"),
     ("get", "/1.0/images"),
     ("post", "/1.0/images"),
@@ -337,6 +343,17 @@ pub fn app(state: AppState) -> Router {
                 .put(server::put_server)
                 .patch(server::patch_server),
         )
+        .route(
+            "/1.0/certificates",
+            get(certificates::get_certificates).post(certificates::add::post_certificates),
+        )
+        .route(
+            "/1.0/certificates/{fingerprint}",
+            get(certificates::get_certificate)
+                .put(certificates::put_certificate)
+                .patch(certificates::patch_certificate)
+                .delete(certificates::delete_certificate),
+        )
         .route("/1.0/events", get(events::get_events))
         .route(
             "/1.0/images",
@@ -437,6 +454,10 @@ pub fn app(state: AppState) -> Router {
             "/internal/containers/{name}/onstop",
             axum::routing::post(internal::post_container_onstop),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::auth::authorize,
+        ))
         .fallback(not_found)
         .method_not_allowed_fallback(not_implemented)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
