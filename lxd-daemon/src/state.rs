@@ -26,6 +26,8 @@ pub struct Daemon {
     pub shutdown: watch::Sender<bool>,
     /// Set once start-up finished (`lxd waitready`).
     pub ready: watch::Sender<bool>,
+    /// One lock per image fingerprint for downloads from remotes.
+    pub image_downloads: crate::remote_images::DownloadLocks,
 }
 
 impl Daemon {
@@ -40,6 +42,7 @@ impl Daemon {
             config_lock: Mutex::new(()),
             shutdown: watch::channel(false).0,
             ready: watch::channel(false).0,
+            image_downloads: Default::default(),
         })
     }
 }
