@@ -67,9 +67,7 @@ pub async fn fetch_resumable_from(
     mut first: Option<hyper::Response<hyper::body::Incoming>>,
 ) -> Result<u64, RemoteError> {
     if let Some(dir) = download.target.parent() {
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(RemoteError::io)?;
+        create_private_dir(dir).await?;
     }
     let mut interruptions = 0;
     loop {
@@ -112,6 +110,20 @@ pub async fn fetch_resumable_from(
         }
         tokio::time::sleep(Duration::from_millis(250 * u64::from(interruptions))).await;
     }
+}
+
+/// Create `dir` (mode 0700, like `images/`) if missing.
+pub async fn create_private_dir(dir: &Path) -> Result<(), RemoteError> {
+    use std::os::unix::fs::PermissionsExt;
+    if tokio::fs::metadata(dir).await.is_err() {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(RemoteError::io)?;
+        tokio::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .await
+            .map_err(RemoteError::io)?;
+    }
+    Ok(())
 }
 
 /// The offset a first request for `target` should ask from (the partial bytes on disk).

@@ -41,6 +41,8 @@ pub struct DownloadArgs {
     pub source_project: String,
     /// Who asked, for the lifecycle event.
     pub requestor: crate::events::Requestor,
+    /// Read the server's index afresh rather than from the hour-long cache (refresh).
+    pub fresh_index: bool,
 }
 
 enum Source {
@@ -64,7 +66,7 @@ pub async fn download_image(
             let server = SimplestreamsServer::new(&state.paths, &args.server, &args.certificate)
                 .map_err(|e| connect_error("simple streams", &args.server, e))?;
             let catalog = server
-                .catalog()
+                .catalog(args.fresh_index)
                 .await
                 .map_err(|e| connect_error("simple streams", &args.server, e))?;
             Source::Simplestreams(server, catalog)

@@ -124,9 +124,7 @@ impl LxdServer {
         );
         let unified = partial_path(images_dir, fingerprint, ".export");
         if let Some(dir) = unified.parent() {
-            tokio::fs::create_dir_all(dir)
-                .await
-                .map_err(RemoteError::io)?;
+            super::download::create_private_dir(dir).await?;
         }
         let mut have = first_request_offset(&unified).await;
         let mut response = self.client.get(&url, Some(have)).await?;

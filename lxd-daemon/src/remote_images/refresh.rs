@@ -38,6 +38,7 @@ pub async fn refresh_image(
         auto_update: true,
         public: old.public,
         requestor: requestor.clone(),
+        fresh_index: true,
         ..Default::default()
     };
     let new = download_image(state, op.clone(), &args).await?;

@@ -53,11 +53,12 @@ impl SimplestreamsServer {
         join(&self.url, &file.path)
     }
 
-    /// Read the index and every image products file into a catalog.
-    pub async fn catalog(&self) -> Result<Catalog, RemoteError> {
+    /// Read the index and every image products file into a catalog; `fresh` skips the cached
+    /// copies unless the server fails (an explicit refresh).
+    pub async fn catalog(&self, fresh: bool) -> Result<Catalog, RemoteError> {
         let index_path = "streams/v1/index.json";
         let body = self
-            .cached_get(index_path)
+            .cached_get(index_path, fresh)
             .await
             .map_err(|e| RemoteError::Remote(format!("Failed parsing stream: {e}")))?;
         let stream = lxd_simplestreams::parse_index(index_path, &body)
@@ -65,7 +66,7 @@ impl SimplestreamsServer {
         let mut products = Vec::new();
         for path in stream.image_paths() {
             let body = self
-                .cached_get(path)
+                .cached_get(path, fresh)
                 .await
                 .map_err(|e| RemoteError::Remote(format!("Failed parsing products: {e}")))?;
             products.push(
@@ -80,7 +81,7 @@ impl SimplestreamsServer {
 
     /// `path` from the cache when fresh, else from the server (falling back to a stale
     /// cached copy when the server fails).
-    async fn cached_get(&self, path: &str) -> Result<Bytes, RemoteError> {
+    async fn cached_get(&self, path: &str, fresh: bool) -> Result<Bytes, RemoteError> {
         let name = path.rsplit('/').next().unwrap_or(path);
         let cached = self.cache_dir.join(name);
         let stale = match tokio::fs::metadata(&cached).await {
@@ -88,7 +89,7 @@ impl SimplestreamsServer {
                 let age = meta.modified().ok().and_then(|m| m.elapsed().ok());
                 let body = tokio::fs::read(&cached).await.ok().map(Bytes::from);
                 match (body, age) {
-                    (Some(body), Some(age)) if age <= CACHE_EXPIRY => return Ok(body),
+                    (Some(body), Some(age)) if age <= CACHE_EXPIRY && !fresh => return Ok(body),
                     (body, _) => body,
                 }
             }

@@ -94,6 +94,7 @@ fn source_image(
                 public: false,
                 source_project: src.project.clone(),
                 requestor: caller.requestor(),
+                fresh_index: false,
             }))
         }
         "image" => {
