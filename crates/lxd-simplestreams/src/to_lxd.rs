@@ -132,9 +132,13 @@ fn eol_date(eol: &str) -> Option<String> {
 }
 
 fn days_in_month(year: u32, month: u32) -> u32 {
+    let leap = matches!(
+        (year % 400, year % 100, year % 4),
+        (0, _, _) | (1.., 1.., 0)
+    );
     match month {
         4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 if leap => 29,
         2 => 28,
         _ => 31,
     }
@@ -287,5 +291,24 @@ impl VersionContext<'_> {
             });
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_date_needs_a_real_leading_date() {
+        assert_eq!(
+            version_date("20240229_12:00").as_deref(),
+            Some("2024-02-29T00:00:00Z")
+        );
+        assert_eq!(version_date("20230229"), None);
+        assert_eq!(version_date("19000229"), None);
+        assert_eq!(version_date("20000229").as_deref(), Some("2000-02-29T00:00:00Z"));
+        assert_eq!(version_date("2024013"), None);
+        assert_eq!(version_date("2024x101"), None);
+        assert_eq!(version_date("20241301"), None);
     }
 }
