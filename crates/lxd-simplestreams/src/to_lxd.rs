@@ -306,7 +306,10 @@ mod tests {
         );
         assert_eq!(version_date("20230229"), None);
         assert_eq!(version_date("19000229"), None);
-        assert_eq!(version_date("20000229").as_deref(), Some("2000-02-29T00:00:00Z"));
+        assert_eq!(
+            version_date("20000229").as_deref(),
+            Some("2000-02-29T00:00:00Z")
+        );
         assert_eq!(version_date("2024013"), None);
         assert_eq!(version_date("2024x101"), None);
         assert_eq!(version_date("20241301"), None);

@@ -56,7 +56,11 @@ fn added_split_and_unified_images_resolve_as_lxd_reads_them() {
     let fp2 = add_image(&mut products, &unified("202401021504")).unwrap();
     assert_eq!(fp2, "d".repeat(64));
     let products = round_trip(&products);
-    let catalog = Catalog::build("https://127.0.0.1:1", "x86_64", std::slice::from_ref(&products));
+    let catalog = Catalog::build(
+        "https://127.0.0.1:1",
+        "x86_64",
+        std::slice::from_ref(&products),
+    );
     assert_eq!(catalog.alias("container", "xenial").unwrap().target, fp);
     assert_eq!(
         catalog
