@@ -802,5 +802,33 @@ fn real_lxd_reads_the_written_tree_and_serves_as_lxd_protocol_source() {
         lxd_image::fingerprint_file(&work.join("ours/images").join(&private_fp)).unwrap(),
         private_fp
     );
+    // A split image (metadata + squashfs) comes as a multipart export.
+    real.call(
+        "PATCH",
+        &format!("/1.0/images/{split_fp}"),
+        Some(json!({"public": true})),
+    )
+    .unwrap();
+    real.call(
+        "POST",
+        "/1.0/images/aliases",
+        Some(json!({"name": "split1", "target": split_fp})),
+    )
+    .unwrap();
+    let done = ours.copy_image(
+        lxd_source(json!({"alias": "split1", "certificate": certificate})),
+        json!({}),
+    );
+    assert_eq!(done["status"], "Success", "{done}");
+    assert_eq!(done["metadata"]["fingerprint"], split_fp.as_str());
+    let images = work.join("ours/images");
+    assert_eq!(
+        lxd_image::fingerprint_split(
+            &images.join(&split_fp),
+            &images.join(format!("{split_fp}.rootfs"))
+        )
+        .unwrap(),
+        split_fp
+    );
     ours.delete_instance("l1");
 }
