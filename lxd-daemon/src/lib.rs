@@ -14,6 +14,7 @@ pub mod instances;
 pub mod logging;
 pub mod operations;
 pub mod paths;
+pub mod remote_images;
 pub mod runtime;
 pub mod secrets;
 pub mod server;

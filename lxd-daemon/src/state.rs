@@ -34,6 +34,8 @@ pub struct Daemon {
     /// The listener of `core.https_address`.
     pub https: HttpsEndpoint,
     server_cert: StdMutex<Option<Arc<ServerCert>>>,
+    /// One lock per image fingerprint for downloads from remotes.
+    pub image_downloads: crate::remote_images::DownloadLocks,
 }
 
 impl Daemon {
@@ -53,6 +55,7 @@ impl Daemon {
             trust,
             https: HttpsEndpoint::default(),
             server_cert: StdMutex::new(None),
+            image_downloads: Default::default(),
         })
     }
 

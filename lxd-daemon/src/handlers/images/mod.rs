@@ -1,9 +1,11 @@
 //! `/1.0/images`: the image store's records, files and aliases.
 
 pub mod aliases;
+pub mod copy_remote;
 pub mod export;
 pub mod publish;
 pub mod records;
+pub mod refresh;
 pub mod upload;
 
 use crate::api::caller::Caller;
