@@ -280,6 +280,9 @@ fn proxy_unix_and_disk_devices_carry_data_plug_live_and_clean_up() {
             "web": {"type": "proxy", "listen": format!("tcp:127.0.0.1:{tcp_port}"), "connect": "tcp:127.0.0.1:5000"},
         }),
     );
+    // Without a NIC the loopback stays down until the container's init raises it, as with LXD;
+    // busybox has no init scripts, so raise it by hand for the proxies' 127.0.0.1 targets.
+    assert_eq!(d.exec("p1", &["ip", "link", "set", "lo", "up"]).0, 0);
     // The node: right owner and mode inside, made on the host with the ids shifted.
     let (code, out) = d.exec("p1", &["stat", "-c", "%u %g %a %F %t,%T", "/dev/mynull"]);
     assert_eq!(

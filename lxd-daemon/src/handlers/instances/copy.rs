@@ -112,6 +112,9 @@ pub async fn run(
     config.extend(req.config.clone());
     config.insert("volatile.apply_template".into(), "copy".into());
     config.insert("volatile.uuid".into(), uuid::Uuid::new_v4().to_string());
+    config
+        .entry("volatile.cloud-init.instance-id".into())
+        .or_insert_with(|| uuid::Uuid::new_v4().to_string());
     let mut devices = devices;
     devices.extend(req.devices.clone());
     let row = InstanceRow {

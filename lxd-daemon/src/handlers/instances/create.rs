@@ -210,10 +210,9 @@ pub async fn post_instances(
         .read(|c| lxd_db::instances::get(c, &project, &req.name))
         .is_ok()
     {
-        return Err(ApiError::Conflict(format!(
-            "Instance {:?} already exists",
-            req.name
-        )));
+        return Err(ApiError::Conflict(
+            "Failed creating instance record: Add instance info to the database: This \"instances\" entry already exists".into(),
+        ));
     }
     if req.source.kind == "copy" {
         return copy_instance(state, project, req, caller).await;
@@ -289,6 +288,9 @@ pub async fn post_instances(
             config.insert("volatile.apply_template".into(), "create".into());
         }
         config.insert("volatile.uuid".into(), uuid::Uuid::new_v4().to_string());
+        config
+            .entry("volatile.cloud-init.instance-id".into())
+            .or_insert_with(|| uuid::Uuid::new_v4().to_string());
         let nic_keys =
             crate::instances::devices::volatile::fill_nic_keys(&expanded_devices, &config);
         config.extend(nic_keys);

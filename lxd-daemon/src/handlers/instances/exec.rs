@@ -15,13 +15,14 @@ use lxd_api::OperationClass;
 use lxd_runtime::container::exec::ExecSpec;
 use serde_json::{json, Map, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::op_resources;
 use super::store::{load, project_of};
 use crate::api::caller::Caller;
 use crate::api::extract::{LxdJson, Params};
 use crate::api::{ApiError, ApiResponse, ApiResult};
-use crate::operations::{Op, OpSpec};
+use crate::operations::{Op, OpSocket, OpSpec};
 use crate::runtime::exec::ExecProcess;
 use crate::state::AppState;
 
@@ -89,9 +90,8 @@ pub async fn post_instance_exec(
         meta.insert("fds".into(), json!(op_spec.secrets));
         meta.insert("interactive".into(), json!(req.interactive));
         op_spec.metadata = Some(meta);
-        let count = names.len();
         state.operations.start(op_spec, move |op| async move {
-            run_websockets(task_state, spec, req, op, count).await
+            run_websockets(task_state, spec, req, op).await
         })
     } else {
         state.operations.start(op_spec, move |op| async move {
@@ -144,7 +144,48 @@ async fn run_detached(
     }
     meta.insert("return".into(), json!(code));
     op.set_metadata(meta);
-    Ok(())
+    special_exit_error(code)
+}
+
+/// LXD turns the shell's "not found" (127) and "not executable" (126) statuses into the
+/// operation's error, keeping the status in `return`.
+fn special_exit_error(code: i32) -> Result<(), String> {
+    match code {
+        127 => Err("Command not found".into()),
+        126 => Err("Command not executable".into()),
+        _ => Ok(()),
+    }
+}
+
+/// Wait for the websockets named in `required`, for at most 5 seconds as LXD does; others
+/// that connect meanwhile are kept too. The receiver is returned for sockets that connect late.
+async fn collect_required(
+    op: &Op,
+    required: &[&str],
+) -> Result<(HashMap<String, WebSocket>, UnboundedReceiver<OpSocket>), String> {
+    let mut rx = op.take_sockets().ok_or("Sockets already taken")?;
+    let mut sockets = HashMap::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !required.iter().all(|fd| sockets.contains_key(*fd)) {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(s)) => {
+                sockets.insert(s.fd, s.socket);
+            }
+            _ => return Err("Timed out waiting for websockets to connect".into()),
+        }
+    }
+    Ok((sockets, rx))
+}
+
+/// The control socket once it connects: in non-interactive mode clients need not connect it
+/// (older lxc did not), so it may never come.
+async fn late_control(mut rx: UnboundedReceiver<OpSocket>) -> Option<WebSocket> {
+    while let Some(s) = rx.recv().await {
+        if s.fd == "control" {
+            return Some(s.socket);
+        }
+    }
+    None
 }
 
 pub(super) async fn collect_sockets(
@@ -170,17 +211,21 @@ async fn run_websockets(
     spec: ExecSpec,
     req: InstanceExecPost,
     op: Arc<Op>,
-    count: usize,
 ) -> Result<(), String> {
-    let mut sockets = collect_sockets(&op, count).await?;
-    let control = sockets.remove("control").ok_or("No control socket")?;
     let code = if req.interactive {
+        let (mut sockets, _) = collect_required(&op, &["0", "control"]).await?;
+        let control = sockets.remove("control").ok_or("No control socket")?;
         interactive(&state, &spec, &req, &op, sockets, control).await?
     } else {
+        let (mut sockets, rx) = collect_required(&op, &["0", "1", "2"]).await?;
+        let control = match sockets.remove("control") {
+            Some(ws) => ControlSocket::Connected(ws),
+            None => ControlSocket::Later(rx),
+        };
         piped(&state, &spec, &op, sockets, control).await?
     };
     finish_metadata(&op, &[("return", json!(code))]);
-    Ok(())
+    special_exit_error(code)
 }
 
 /// Relay `reader` to `ws` as binary frames, then send the empty text frame that means EOF.
@@ -254,12 +299,18 @@ pub(super) async fn control_loop(
     }
 }
 
+/// The control socket of a piped exec: connected with the streams, or perhaps later.
+enum ControlSocket {
+    Connected(WebSocket),
+    Later(UnboundedReceiver<OpSocket>),
+}
+
 async fn piped(
     state: &AppState,
     spec: &ExecSpec,
     op: &Op,
     mut sockets: HashMap<String, WebSocket>,
-    control: WebSocket,
+    control: ControlSocket,
 ) -> Result<i32, String> {
     let mut proc = crate::runtime::exec::spawn(
         &state.paths,
@@ -287,7 +338,15 @@ async fn piped(
     let out = tokio::spawn(pump_out(stdout, s1.split().0));
     let err = tokio::spawn(pump_out(stderr, s2.split().0));
     let pid_file = proc.pid_file.clone();
-    let ctl = tokio::spawn(control_loop(control, move || read_pid(&pid_file), None));
+    let ctl = tokio::spawn(async move {
+        let control = match control {
+            ControlSocket::Connected(ws) => Some(ws),
+            ControlSocket::Later(rx) => late_control(rx).await,
+        };
+        if let Some(control) = control {
+            control_loop(control, move || read_pid(&pid_file), None).await;
+        }
+    });
     let code = wait(&mut proc).await?;
     let _ = out.await;
     let _ = err.await;

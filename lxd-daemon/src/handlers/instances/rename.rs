@@ -99,7 +99,15 @@ pub async fn post_instance(
                     c,
                     &p,
                     &n,
-                    &[("volatile.apply_template".to_string(), "rename".to_string())].into(),
+                    // A new cloud-init instance-id makes cloud-init run again under the new name.
+                    &[
+                        ("volatile.apply_template".to_string(), "rename".to_string()),
+                        (
+                            "volatile.cloud-init.instance-id".to_string(),
+                            uuid::Uuid::new_v4().to_string(),
+                        ),
+                    ]
+                    .into(),
                 )
             })
             .await

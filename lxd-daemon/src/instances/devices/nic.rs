@@ -180,8 +180,12 @@ fn configure_host_end(sock: &mut RtSocket, nic: &NicSpec) -> Result<(), String> 
     })
 }
 
-/// At start, from the monitor between clone and init: every NIC, up, and `lo` up.
+/// At start, from the monitor between clone and init: every NIC, up, and `lo` up. Without
+/// NICs nothing is touched: LXD leaves such a container's loopback down for its init to raise.
 pub fn attach_at_start(pid: i32, nics: &[NicSpec]) -> Result<(), String> {
+    if nics.is_empty() {
+        return Ok(());
+    }
     for (i, nic) in nics.iter().enumerate() {
         if let Err(e) = attach(pid, nic, true) {
             detach_all(&nics[..i]);

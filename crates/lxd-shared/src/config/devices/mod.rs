@@ -176,6 +176,53 @@ pub fn check_device<'a>(
                 .map_err(|why| DeviceError::InvalidValue(name.to_string(), key.to_string(), why))?;
         }
     }
+    if kind == "disk" {
+        check_disk(&dev).map_err(|why| DeviceError::Invalid(name.into(), why.into()))?;
+    }
+    Ok(())
+}
+
+/// The combinations of disk options LXD refuses before looking at the host.
+fn check_disk(dev: &BTreeMap<String, String>) -> Result<(), &'static str> {
+    let get = |k: &str| dev.get(k).map(String::as_str).unwrap_or("");
+    let is_true = |k: &str| parse_bool(get(k)) == Some(true);
+    let (source, path, pool) = (get("source"), get("path"), get("pool"));
+    let is_root = path == "/";
+    if !get("required").is_empty() && !get("optional").is_empty() {
+        return Err(
+            "Cannot use both \"required\" and deprecated \"optional\" properties at the same time",
+        );
+    }
+    if source.is_empty() && !is_root {
+        return Err("Disk entry is missing the required \"source\" or \"path\" property");
+    }
+    if is_root && !source.is_empty() {
+        return Err("Root disk entry may not have a \"source\" property set");
+    }
+    if is_root && pool.is_empty() {
+        return Err("Root disk entry must have a \"pool\" property set");
+    }
+    if !get("size").is_empty() && !is_root {
+        return Err("Only the root disk may have a size quota");
+    }
+    if !get("size.state").is_empty() && !is_root {
+        return Err("Only the root disk may have a migration size quota");
+    }
+    if is_true("recursive") && is_true("readonly") {
+        return Err("Recursive read-only bind-mounts aren't currently supported by the kernel");
+    }
+    let is_remote = source.starts_with("ceph:") || source.starts_with("cephfs:");
+    if pool.is_empty() && !is_remote && !source.is_empty() && !source.starts_with('/') {
+        return Err("Source path must be absolute for local sources");
+    }
+    if !pool.is_empty() {
+        if !get("shift").is_empty() {
+            return Err("The \"shift\" property cannot be used with custom storage volumes (set \"security.shifted=true\" on the volume instead)");
+        }
+        if source.starts_with('/') {
+            return Err("Storage volumes cannot be specified as absolute paths");
+        }
+    }
     Ok(())
 }
 
@@ -198,6 +245,44 @@ mod tests {
             err.to_string(),
             "Device validation failed for \"d\": Failed loading device \"d\": Missing device type in config"
         );
+    }
+
+    #[test]
+    fn check_device_disk_combinations_use_lxd_texts() {
+        let err = |pairs: &[(&str, &str)]| check_device("d", &dev(pairs)).unwrap_err().to_string();
+        assert_eq!(
+            err(&[("type", "disk")]),
+            "Device validation failed for \"d\": Disk entry is missing the required \"source\" or \"path\" property"
+        );
+        assert!(err(&[("type", "disk"), ("path", "/")])
+            .ends_with("Root disk entry must have a \"pool\" property set"));
+        assert!(err(&[("type", "disk"), ("path", "/m"), ("source", "rel")])
+            .ends_with("Source path must be absolute for local sources"));
+        assert!(err(&[
+            ("type", "disk"),
+            ("path", "/m"),
+            ("source", "/a"),
+            ("size", "1GB")
+        ])
+        .ends_with("Only the root disk may have a size quota"));
+        assert!(err(&[
+            ("type", "disk"),
+            ("path", "/m"),
+            ("source", "v"),
+            ("pool", "p"),
+            ("shift", "true")
+        ])
+        .contains("security.shifted=true"));
+        assert!(check_device(
+            "d",
+            &dev(&[
+                ("type", "disk"),
+                ("path", "/m"),
+                ("source", "v"),
+                ("pool", "p")
+            ])
+        )
+        .is_ok());
     }
 
     #[test]
