@@ -48,6 +48,9 @@ enum Command {
     /// Read or write one file of a container (internal)
     #[command(hide = true)]
     Forkfile { job: PathBuf },
+    /// Check whether a path can be idmapped for a container (internal)
+    #[command(hide = true)]
+    Forkidmapprobe { path: PathBuf, uid: u32, gid: u32 },
 }
 
 fn main() {
@@ -69,6 +72,12 @@ fn main() {
         Some(Command::Init(args)) => cmd::init::run(args),
         Some(Command::Forkmonitor { spec }) => cmd::fork::monitor(&spec),
         Some(Command::Forkfile { job }) => cmd::fork::file(&job),
+        Some(Command::Forkidmapprobe { path, uid, gid }) => {
+            match cmd::idmap_probe::run(&path, uid, gid) {
+                Ok(yes) => std::process::exit(if yes { 0 } else { 1 }),
+                Err(e) => Err(e),
+            }
+        }
         Some(Command::Forkexec { spec }) => match cmd::fork::exec(&spec) {
             Ok(code) => std::process::exit(code),
             Err(e) => Err(e),

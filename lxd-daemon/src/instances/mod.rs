@@ -5,5 +5,7 @@
 pub mod disks;
 pub mod idmap;
 pub mod rootfs;
+pub mod shift;
 pub mod spec;
+pub mod start_maps;
 pub mod templates;
