@@ -6,5 +6,5 @@
 pub mod apparmor;
 pub mod cgroup;
 pub mod container;
-pub mod shift;
 pub mod seccomp;
+pub mod shift;

@@ -87,7 +87,12 @@ fn shift_tree_to_host_and_back_keeps_modes_caps_and_acls() {
     chown(&root.join("home/u"), 1000, 1000);
     chown(&user_file, 1000, 1000);
     let acls_ok = xattr::set(&user_file, "system.posix_acl_access", &acl(1000, 50)).is_ok()
-        && xattr::set(root.join("shared"), "system.posix_acl_default", &acl(33, 33)).is_ok();
+        && xattr::set(
+            root.join("shared"),
+            "system.posix_acl_default",
+            &acl(33, 33),
+        )
+        .is_ok();
     std::os::unix::fs::symlink("../home/u/notes", root.join("bin/link")).unwrap();
     std::fs::hard_link(&user_file, root.join("shared/hard")).unwrap();
     chown(&root.join("bin/link"), 1000, 1000);
@@ -102,7 +107,10 @@ fn shift_tree_to_host_and_back_keeps_modes_caps_and_acls() {
     assert_eq!(owner(&sgid), (HOST_ROOT, HOST_ROOT + 5));
     assert_eq!(mode(&sgid), 0o2755, "set-group-ID kept");
     assert_eq!(owner(&user_file), (HOST_ROOT + 1000, HOST_ROOT + 1000));
-    assert_eq!(owner(&root.join("bin/link")), (HOST_ROOT + 1000, HOST_ROOT + 1000));
+    assert_eq!(
+        owner(&root.join("bin/link")),
+        (HOST_ROOT + 1000, HOST_ROOT + 1000)
+    );
     assert_eq!(
         std::fs::read_link(root.join("bin/link")).unwrap(),
         Path::new("../home/u/notes")
@@ -115,7 +123,9 @@ fn shift_tree_to_host_and_back_keeps_modes_caps_and_acls() {
         eprintln!("file capabilities not checked: the filesystem refused them");
     }
     if acls_ok {
-        let got = xattr::get(&user_file, "system.posix_acl_access").unwrap().unwrap();
+        let got = xattr::get(&user_file, "system.posix_acl_access")
+            .unwrap()
+            .unwrap();
         assert_eq!(got, acl(HOST_ROOT + 1000, HOST_ROOT + 50));
         let got = xattr::get(root.join("shared"), "system.posix_acl_default")
             .unwrap()
@@ -135,7 +145,9 @@ fn shift_tree_to_host_and_back_keeps_modes_caps_and_acls() {
         assert_eq!(caps, net_raw_v2());
     }
     if acls_ok {
-        let got = xattr::get(&user_file, "system.posix_acl_access").unwrap().unwrap();
+        let got = xattr::get(&user_file, "system.posix_acl_access")
+            .unwrap()
+            .unwrap();
         assert_eq!(got, acl(1000, 50));
     }
 }

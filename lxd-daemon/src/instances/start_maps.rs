@@ -93,7 +93,9 @@ pub async fn prepare(
     )
     .await
     .map_err(|e| format!("Failed to handle idmapped storage: {e}"))?;
-    let current = next.as_ref().map_or_else(|| "[]".to_string(), IdmapSet::to_json);
+    let current = next
+        .as_ref()
+        .map_or_else(|| "[]".to_string(), IdmapSet::to_json);
     let mut keys: ConfigMap = [("volatile.idmap.current".to_string(), current)].into();
     if let Some(last) = disk_state.last_state {
         keys.insert("volatile.last_state.idmap".into(), last);

@@ -11,8 +11,8 @@ use std::path::Path;
 use nix::sched::{unshare, CloneFlags};
 use nix::unistd::{setgroups, sethostname, setresgid, setresuid, setsid, Gid, Uid};
 
-use super::{mounts, nesting};
 use super::spec::ContainerSpec;
+use super::{mounts, nesting};
 
 /// Capabilities LXD drops from unprivileged containers (bounding set).
 const DROPPED_CAPS: &[caps::Capability] = &[

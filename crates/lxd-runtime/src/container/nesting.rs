@@ -23,12 +23,9 @@ const NONE: Option<&str> = None;
 
 /// Whether the instance config allows nesting (`security.nesting`, LXD's `IsTrue`).
 pub fn nesting_allowed(config: &std::collections::BTreeMap<String, String>) -> bool {
-    config.get("security.nesting").is_some_and(|v| {
-        matches!(
-            v.to_ascii_lowercase().as_str(),
-            "true" | "1" | "yes" | "on"
-        )
-    })
+    config
+        .get("security.nesting")
+        .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on"))
 }
 
 fn sys(action: &'static str, path: &Path) -> impl FnOnce(nix::Error) -> MountError {

@@ -100,15 +100,21 @@ impl Shifter<'_> {
         } else {
             None
         };
-        let uid = self.id(IdKind::Uid, meta.uid()).filter(|u| *u != meta.uid());
-        let gid = self.id(IdKind::Gid, meta.gid()).filter(|g| *g != meta.gid());
+        let uid = self
+            .id(IdKind::Uid, meta.uid())
+            .filter(|u| *u != meta.uid());
+        let gid = self
+            .id(IdKind::Gid, meta.gid())
+            .filter(|g| *g != meta.gid());
         if uid.is_some() || gid.is_some() {
-            std::os::unix::fs::lchown(path, uid, gid).map_err(io_err("change the owner of", path))?;
+            std::os::unix::fs::lchown(path, uid, gid)
+                .map_err(io_err("change the owner of", path))?;
             self.summary.chowned += 1;
             // chown clears set-user-ID and set-group-ID on everything but directories.
             if !symlink && !kind.is_dir() && meta.mode() & 0o6000 != 0 {
                 let mode = std::fs::Permissions::from_mode(meta.mode() & 0o7777);
-                std::fs::set_permissions(path, mode).map_err(io_err("restore the mode of", path))?;
+                std::fs::set_permissions(path, mode)
+                    .map_err(io_err("restore the mode of", path))?;
             }
         }
         if !symlink {

@@ -155,7 +155,9 @@ mod tests {
 
     /// A version 2 xattr granting cap_net_raw (bit 13) permitted and effective.
     fn net_raw_v2() -> Vec<u8> {
-        let mut v = (CAP_REVISION_2 | CAP_FLAGS_EFFECTIVE).to_le_bytes().to_vec();
+        let mut v = (CAP_REVISION_2 | CAP_FLAGS_EFFECTIVE)
+            .to_le_bytes()
+            .to_vec();
         v.extend_from_slice(&(1u32 << 13).to_le_bytes());
         v.extend_from_slice(&[0; 12]);
         v
@@ -183,7 +185,10 @@ mod tests {
         v1.extend_from_slice(&5u32.to_le_bytes());
         v1.extend_from_slice(&0u32.to_le_bytes());
         let v3 = caps_for_root(&v1, 7).unwrap();
-        assert_eq!((le32(&v3, 0), le32(&v3, 4), le32(&v3, 20)), (CAP_REVISION_3, 5, 7));
+        assert_eq!(
+            (le32(&v3, 0), le32(&v3, 4), le32(&v3, 20)),
+            (CAP_REVISION_3, 5, 7)
+        );
         assert_eq!(caps_for_root(&[1, 2, 3], 7), None);
         assert_eq!(caps_for_root(&net_raw_v2()[..16], 7), None);
     }
