@@ -32,7 +32,12 @@ pub struct DiskState {
 /// idmapped mount: the kernel knows them (`idmapped_mounts` in the host facts, which
 /// `LXD_IDMAPPED_MOUNTS_DISABLE=true` turns off) and the filesystem takes one.
 pub async fn idmapped_storage(facts: &HostFacts, path: &Path, root: (u32, u32)) -> bool {
-    if facts.kernel_features.get("idmapped_mounts").map(String::as_str) != Some("true") {
+    if facts
+        .kernel_features
+        .get("idmapped_mounts")
+        .map(String::as_str)
+        != Some("true")
+    {
         return false;
     }
     let Ok(device) = std::fs::metadata(path).map(|m| m.dev()) else {
@@ -63,10 +68,7 @@ pub async fn idmapped_storage(facts: &HostFacts, path: &Path, root: (u32, u32)) 
 
 /// The host uid and gid of the container's root under `map`.
 pub fn host_root(map: &IdmapSet) -> Option<(u32, u32)> {
-    let id = |kind| {
-        map.ns_to_host(kind, 0)
-            .and_then(|v| u32::try_from(v).ok())
-    };
+    let id = |kind| map.ns_to_host(kind, 0).and_then(|v| u32::try_from(v).ok());
     Some((id(IdKind::Uid)?, id(IdKind::Gid)?))
 }
 
@@ -78,6 +80,16 @@ fn stored_with(rootfs: &Path, disk: &IdmapSet) -> bool {
         (Ok(meta), Some((uid, _))) => meta.uid() == uid,
         _ => true,
     }
+}
+
+/// The map the stopped container's rootfs at `rootfs` is stored shifted with, per its
+/// `volatile.last_state.idmap` in `config` (`None`: it holds the container's own ids).
+pub fn stored_map(rootfs: &Path, config: &lxd_api::ConfigMap) -> Option<IdmapSet> {
+    let json = config.get("volatile.last_state.idmap")?;
+    IdmapSet::from_json(json)
+        .ok()
+        .flatten()
+        .filter(|map| stored_with(rootfs, map))
 }
 
 fn same_map(a: Option<&IdmapSet>, b: Option<&IdmapSet>) -> bool {
