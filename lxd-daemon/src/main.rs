@@ -51,6 +51,12 @@ enum Command {
     /// Check whether a path can be idmapped for a container (internal)
     #[command(hide = true)]
     Forkidmapprobe { path: PathBuf, uid: u32, gid: u32 },
+    /// Relay a proxy device between the host and a container (internal)
+    #[command(hide = true)]
+    Forkproxy { spec: PathBuf },
+    /// Add or remove a mount in a running container (internal)
+    #[command(hide = true)]
+    Forkmount { job: PathBuf },
 }
 
 fn main() {
@@ -78,6 +84,8 @@ fn main() {
                 Err(e) => Err(e),
             }
         }
+        Some(Command::Forkproxy { spec }) => cmd::fork::proxy(&spec),
+        Some(Command::Forkmount { job }) => cmd::fork::mount(&job),
         Some(Command::Forkexec { spec }) => match cmd::fork::exec(&spec) {
             Ok(code) => std::process::exit(code),
             Err(e) => Err(e),

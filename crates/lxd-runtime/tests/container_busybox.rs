@@ -56,6 +56,7 @@ fn spec(dir: &Path, name: &str) -> ContainerSpec {
         volume_binds: Vec::new(),
         apparmor: None,
         shifted_rootfs: false,
+        nics: Vec::new(),
     }
 }
 

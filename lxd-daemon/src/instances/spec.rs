@@ -50,6 +50,7 @@ pub fn container_spec(
         volume_binds: Vec::new(),
         apparmor: None,
         shifted_rootfs: false,
+        nics: Vec::new(),
     }
 }
 
@@ -99,6 +100,15 @@ pub fn lxc_conf(spec: &ContainerSpec) -> String {
         None => out.push("# privileged: no user namespace".to_string()),
     }
     out.extend(spec.env.iter().map(|e| format!("lxc.environment = {e}")));
+    for (i, nic) in spec.nics.iter().enumerate() {
+        out.push(format!("lxc.net.{i}.type = phys"));
+        out.push(format!("lxc.net.{i}.name = {}", nic.name));
+        out.push(format!("lxc.net.{i}.flags = up"));
+        out.push(format!("lxc.net.{i}.link = {}", nic.host_name));
+        if let Some(hwaddr) = &nic.hwaddr {
+            out.push(format!("lxc.net.{i}.hwaddr = {hwaddr}"));
+        }
+    }
     out.extend(
         spec.config
             .iter()
