@@ -134,13 +134,11 @@ fn shifting_fallback_shifts_once_keeps_bits_and_follows_map_changes() {
     assert_eq!(headers["X-LXD-uid"], "1000");
 
     // A new map (isolated): shifted back, then to the new block.
-    d.api
-        .call(
-            "PATCH",
-            &format!("/1.0/instances/{name}"),
-            Some(json!({"config": {"security.idmap.isolated": "true"}})),
-        )
-        .unwrap();
+    d.api.op(
+        "PATCH",
+        &format!("/1.0/instances/{name}"),
+        Some(json!({"config": {"security.idmap.isolated": "true"}})),
+    );
     d.start_instance(name);
     let config = d.config(name);
     let new_root = host_root(&config);
