@@ -36,7 +36,7 @@ pub fn shift_acl(
     group: impl Fn(u32) -> Option<u32>,
 ) -> Option<Vec<u8>> {
     if value.len() < ACL_HEADER
-        || (value.len() - ACL_HEADER) % ACL_ENTRY != 0
+        || !(value.len() - ACL_HEADER).is_multiple_of(ACL_ENTRY)
         || le32(value, 0) != ACL_VERSION
     {
         return None;
@@ -147,10 +147,10 @@ mod tests {
     fn shift_acl_unmapped_or_malformed_untouched() {
         let value = acl(&[(ACL_USER, 6, 1000)]);
         assert_eq!(shift_acl(&value, |_| None, |_| None), None);
-        assert_eq!(shift_acl(&value[..7], |u| Some(u + 1), |g| Some(g)), None);
+        assert_eq!(shift_acl(&value[..7], |u| Some(u + 1), Some), None);
         let mut v1 = value.clone();
         v1[0] = 1;
-        assert_eq!(shift_acl(&v1, |u| Some(u + 1), |g| Some(g)), None);
+        assert_eq!(shift_acl(&v1, |u| Some(u + 1), Some), None);
     }
 
     /// A version 2 xattr granting cap_net_raw (bit 13) permitted and effective.
