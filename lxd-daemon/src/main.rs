@@ -48,6 +48,9 @@ enum Command {
     /// Read or write one file of a container (internal)
     #[command(hide = true)]
     Forkfile { job: PathBuf },
+    /// Check whether a path can be idmapped for a container (internal)
+    #[command(hide = true)]
+    Forkidmapprobe { path: PathBuf, uid: u32, gid: u32 },
     /// Relay a proxy device between the host and a container (internal)
     #[command(hide = true)]
     Forkproxy { spec: PathBuf },
@@ -75,6 +78,12 @@ fn main() {
         Some(Command::Init(args)) => cmd::init::run(args),
         Some(Command::Forkmonitor { spec }) => cmd::fork::monitor(&spec),
         Some(Command::Forkfile { job }) => cmd::fork::file(&job),
+        Some(Command::Forkidmapprobe { path, uid, gid }) => {
+            match cmd::idmap_probe::run(&path, uid, gid) {
+                Ok(yes) => std::process::exit(if yes { 0 } else { 1 }),
+                Err(e) => Err(e),
+            }
+        }
         Some(Command::Forkproxy { spec }) => cmd::fork::proxy(&spec),
         Some(Command::Forkmount { job }) => cmd::fork::mount(&job),
         Some(Command::Forkexec { spec }) => match cmd::fork::exec(&spec) {

@@ -2,6 +2,7 @@
 
 pub mod activate;
 pub mod fork;
+pub mod idmap_probe;
 pub mod init;
 pub mod local;
 pub mod shutdown;

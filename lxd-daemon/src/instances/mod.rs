@@ -6,5 +6,7 @@ pub mod devices;
 pub mod disks;
 pub mod idmap;
 pub mod rootfs;
+pub mod shift;
 pub mod spec;
+pub mod start_maps;
 pub mod templates;

@@ -49,6 +49,7 @@ pub fn container_spec(
         mount_cgroup2: crate::cgroups::host_has_v2(),
         volume_binds: Vec::new(),
         apparmor: None,
+        shifted_rootfs: false,
         nics: Vec::new(),
     }
 }
@@ -75,6 +76,10 @@ pub fn lxc_conf(spec: &ContainerSpec) -> String {
                 .unwrap_or("unconfined")
         ),
     ];
+    if lxd_runtime::container::nesting::nesting_allowed(&spec.config) {
+        out.push("lxc.mount.entry = proc dev/.lxc/proc proc create=dir,optional 0 0".into());
+        out.push("lxc.mount.entry = sys dev/.lxc/sys sysfs create=dir,optional 0 0".into());
+    }
     match &spec.idmap {
         Some(maps) => {
             for (kind, ranges) in [("u", &maps.uid), ("g", &maps.gid)] {
@@ -83,6 +88,9 @@ pub fn lxc_conf(spec: &ContainerSpec) -> String {
                         .iter()
                         .map(|r| format!("lxc.idmap = {kind} {} {} {}", r.nsid, r.hostid, r.range)),
                 );
+            }
+            if spec.shifted_rootfs {
+                out.push("# rootfs shifted on disk (no idmapped mount)".to_string());
             }
             out.extend(
                 ["mac_admin", "mac_override", "sys_time", "sys_module"]

@@ -14,6 +14,7 @@ pub fn apply_at_start(
     ephemeral: bool,
     config: &lxd_api::ConfigMap,
     devices: &lxd_api::DevicesMap,
+    root_owner: (u32, u32),
 ) -> Result<bool, String> {
     let metadata_path = volume.join("metadata.yaml");
     let Ok(yaml) = std::fs::read(&metadata_path) else {
@@ -30,12 +31,12 @@ pub fn apply_at_start(
     };
     let rootfs = volume.join("rootfs");
     let templates = volume.join("templates");
-    // On-disk ids are the container's own (the root is an idmapped mount), so files are
-    // created for uid/gid 0.
+    // Files belong to the container's root: uid/gid 0 on disk when the root is an idmapped
+    // mount, its host ids when the rootfs is stored shifted.
     let target = TemplateTarget {
         rootfs: &rootfs,
         templates: &templates,
-        root_owner: (0, 0),
+        root_owner,
     };
     let pending = match config.get("volatile.apply_template").map(String::as_str) {
         Some("create") => Some(Trigger::Create),

@@ -54,6 +54,8 @@ pub async fn start(paths: &Paths, spec: &ContainerSpec) -> Result<MonitorState, 
                 .rev()
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("the monitor exited");
+            // The helper's own `Error: ` prefix would repeat the one the client adds.
+            let reason = reason.strip_prefix("Error: ").unwrap_or(reason);
             return Err(RuntimeError::StartFailed(reason.to_string()));
         }
         tokio::time::sleep(Duration::from_millis(5)).await;

@@ -105,9 +105,7 @@ fn is_our_helper(pid: i32, spec_path: &Path) -> bool {
     };
     let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
     args.iter().any(|a| *a == b"forkproxy")
-        && args
-            .iter()
-            .any(|a| *a == spec_path.as_os_str().as_encoded_bytes())
+        && args.contains(&spec_path.as_os_str().as_encoded_bytes())
 }
 
 /// Stop `device`'s helper (if it runs) and remove its files; a host-side UNIX socket it

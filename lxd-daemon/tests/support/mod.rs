@@ -13,10 +13,16 @@ use serde_json::{json, Value};
 pub const LXD: &str = env!("CARGO_BIN_EXE_lxd");
 
 pub fn start_daemon(dir: &Path) -> Child {
+    start_daemon_with_env(dir, &[])
+}
+
+/// Start the daemon with extra environment variables (e.g. `LXD_IDMAPPED_MOUNTS_DISABLE`).
+pub fn start_daemon_with_env(dir: &Path, env: &[(&str, &str)]) -> Child {
     let child = Command::new(LXD)
         .args(["--group", "root", "--logfile"])
         .arg(dir.join("lxd.log"))
         .env("LXD_DIR", dir)
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -161,10 +167,15 @@ pub struct BusyboxDaemon {
 
 impl BusyboxDaemon {
     pub fn start() -> Self {
+        Self::start_with_env(&[])
+    }
+
+    /// [`BusyboxDaemon::start`] with extra environment variables for the daemon.
+    pub fn start_with_env(env: &[(&str, &str)]) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("lxd");
         std::fs::create_dir_all(&dir).unwrap();
-        let daemon = start_daemon(&dir);
+        let daemon = start_daemon_with_env(&dir, env);
         let api = Api {
             rt: tokio::runtime::Runtime::new().unwrap(),
             socket: dir.join("unix.socket"),
@@ -204,14 +215,69 @@ impl BusyboxDaemon {
 
     /// Create and start `name` from the busybox image.
     pub fn launch(&self, name: &str) {
-        let create =
-            json!({"name": name, "source": {"type": "image", "fingerprint": self.fingerprint}});
+        self.launch_with(name, json!({}));
+    }
+
+    /// Create `name` from the busybox image with `config`, without starting it.
+    pub fn create_with(&self, name: &str, config: Value) {
+        let create = json!({
+            "name": name,
+            "config": config,
+            "source": {"type": "image", "fingerprint": self.fingerprint},
+        });
         self.api.op("POST", "/1.0/instances", Some(create));
+    }
+
+    /// Start `name`.
+    pub fn start_instance(&self, name: &str) {
         self.api.op(
             "PUT",
             &format!("/1.0/instances/{name}/state"),
             Some(json!({"action": "start", "timeout": -1})),
         );
+    }
+
+    /// Create `name` from the busybox image with `config` and start it.
+    pub fn launch_with(&self, name: &str, config: Value) {
+        self.create_with(name, config);
+        self.start_instance(name);
+    }
+
+    /// The instance's init pid (it must be running).
+    pub fn init_pid(&self, name: &str) -> i64 {
+        let state = self
+            .api
+            .call("GET", &format!("/1.0/instances/{name}/state"), None)
+            .unwrap();
+        state["pid"].as_i64().unwrap()
+    }
+
+    /// The instance's local config.
+    pub fn config(&self, name: &str) -> Value {
+        let inst = self
+            .api
+            .call("GET", &format!("/1.0/instances/{name}"), None)
+            .unwrap();
+        inst["config"].clone()
+    }
+
+    /// Run `argv` detached with its output recorded; returns (exit status, stdout, stderr).
+    pub fn exec_output(&self, name: &str, argv: &[&str]) -> (i64, String, String) {
+        let exec = json!({"command": argv, "record-output": true, "wait-for-websocket": false});
+        let done = self
+            .api
+            .op("POST", &format!("/1.0/instances/{name}/exec"), Some(exec));
+        let id = done["id"].as_str().unwrap();
+        let log = |stream: &str| {
+            let file = self
+                .dir
+                .join("logs")
+                .join(name)
+                .join(format!("exec_{id}.{stream}"));
+            std::fs::read_to_string(file).unwrap_or_default()
+        };
+        let code = done["metadata"]["return"].as_i64().unwrap_or(-1);
+        (code, log("stdout"), log("stderr"))
     }
 
     /// Run `argv` detached with its output recorded; returns (exit status, stdout).

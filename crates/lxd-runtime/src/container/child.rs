@@ -11,8 +11,8 @@ use std::path::Path;
 use nix::sched::{unshare, CloneFlags};
 use nix::unistd::{setgroups, sethostname, setresgid, setresuid, setsid, Gid, Uid};
 
-use super::mounts;
 use super::spec::ContainerSpec;
+use super::{mounts, nesting};
 
 /// Capabilities LXD drops from unprivileged containers (bounding set).
 const DROPPED_CAPS: &[caps::Capability] = &[
@@ -72,6 +72,10 @@ fn setup_and_exec(
     let here = Path::new(".");
     mounts::mount_kernel_filesystems(here, console, &spec.binds, spec.mount_cgroup2)
         .map_err(|e| e.to_string())?;
+    if nesting::nesting_allowed(&spec.config) {
+        nesting::mount_nesting_filesystems(here).map_err(|e| e.to_string())?;
+    }
+    nesting::mount_boot_id(here).map_err(|e| e.to_string())?;
     mounts::mount_volumes(here, &spec.volume_binds, volume_trees).map_err(|e| e.to_string())?;
     mounts::pivot_into(here).map_err(|e| e.to_string())?;
     sethostname(&spec.name).map_err(|e| format!("Failed to set the hostname: {e}"))?;

@@ -7,6 +7,7 @@ pub mod exec;
 pub mod files;
 pub mod monitor;
 pub mod mounts;
+pub mod nesting;
 pub mod spec;
 pub mod start;
 

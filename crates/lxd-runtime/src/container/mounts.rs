@@ -23,6 +23,14 @@ pub enum MountError {
         #[source]
         source: std::io::Error,
     },
+    /// The kernel refused a new proc: it does inside a user namespace whose mount namespace
+    /// shows no fully visible proc, i.e. in a container started inside a container that was
+    /// not given `security.nesting=true`.
+    #[error(
+        "Failed to mount proc on {path}: {source} (a container inside another container needs \
+         security.nesting=true on the outer one)"
+    )]
+    ProcRefused { path: PathBuf, source: nix::Error },
 }
 
 fn sys(action: &'static str, path: &Path) -> impl FnOnce(nix::Error) -> MountError {
@@ -93,7 +101,13 @@ pub fn mount_kernel_filesystems(
     let nosuid = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     let proc = rootfs.join("proc");
     ensure_dir(&proc)?;
-    mount(Some("proc"), &proc, Some("proc"), nosuid, NONE).map_err(sys("mount proc on", &proc))?;
+    mount(Some("proc"), &proc, Some("proc"), nosuid, NONE).map_err(|source| match source {
+        nix::Error::EPERM => MountError::ProcRefused {
+            path: proc.clone(),
+            source,
+        },
+        _ => sys("mount proc on", &proc)(source),
+    })?;
     let sysfs = rootfs.join("sys");
     ensure_dir(&sysfs)?;
     mount(

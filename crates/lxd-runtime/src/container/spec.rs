@@ -66,6 +66,11 @@ pub struct ContainerSpec {
     /// (init runs unconfined).
     #[serde(default)]
     pub apparmor: Option<crate::apparmor::ContainerPolicy>,
+    /// The rootfs is stored shifted to the host ids of `idmap` (the daemon chowned it where
+    /// idmapped mounts are unavailable; LXD's `volatile.last_state.idmap`): bind it as it is
+    /// rather than through an idmapped mount, which would shift it a second time.
+    #[serde(default)]
+    pub shifted_rootfs: bool,
     /// Network interfaces (`nic` devices) the monitor creates in the container's network
     /// namespace before init runs.
     #[serde(default)]

@@ -160,8 +160,12 @@ fn continue_child(
 }
 
 /// A detached copy of the rootfs mapped through the child's user namespace, when the kernel
-/// and filesystem allow idmapped mounts; `None` otherwise (the root is bind-mounted).
+/// and filesystem allow idmapped mounts and the rootfs is not stored shifted; `None`
+/// otherwise (the root is bind-mounted).
 fn idmapped_root(spec: &ContainerSpec, pid: Pid) -> Result<Option<OwnedFd>, StartError> {
+    if spec.shifted_rootfs {
+        return Ok(None);
+    }
     idmapped_tree(spec, pid, &spec.rootfs, true)
 }
 

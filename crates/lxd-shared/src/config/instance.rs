@@ -18,6 +18,9 @@ pub enum InstanceConfigError {
     Int(String),
     #[error("Value too large")]
     Range,
+    /// LXD's `IsUint32` text around Go's `strconv.ParseUint` error.
+    #[error("Invalid value for uint32 {0:?}: strconv.ParseUint: parsing {0:?}: {1}")]
+    Uint32(String, &'static str),
     #[error("Invalid CPU limit syntax")]
     Cpu,
     #[error("Invalid value: {0}")]
@@ -33,6 +36,7 @@ enum Kind {
     Any,
     Bool,
     Int,
+    Uint32,
     Priority,
     Cpu,
     SizeOrPercent,
@@ -83,9 +87,9 @@ const KEYS: &[(&str, Kind)] = &[
     ("raw.seccomp", Kind::Any),
     ("security.devlxd", Kind::Bool),
     ("security.devlxd.images", Kind::Bool),
-    ("security.idmap.base", Kind::Int),
+    ("security.idmap.base", Kind::Uint32),
     ("security.idmap.isolated", Kind::Bool),
-    ("security.idmap.size", Kind::Int),
+    ("security.idmap.size", Kind::Uint32),
     ("security.nesting", Kind::Bool),
     ("security.privileged", Kind::Bool),
     ("security.protection.delete", Kind::Bool),
@@ -159,6 +163,7 @@ pub fn check_instance_value(name: &str, value: &str) -> Result<(), InstanceConfi
             .parse::<i64>()
             .map(|_| ())
             .map_err(|_| InstanceConfigError::Int(v)),
+        Kind::Uint32 => check_uint32(value),
         Kind::Priority => match value.parse::<i64>() {
             Ok(0..=10) => Ok(()),
             Ok(_) => Err(InstanceConfigError::Range),
@@ -175,6 +180,18 @@ pub fn check_instance_value(name: &str, value: &str) -> Result<(), InstanceConfi
         Kind::Choice(choices) if choices.contains(&value) => Ok(()),
         Kind::Choice(choices) => Err(InstanceConfigError::Choice(v, format!("{choices:?}"))),
         Kind::CpuAllowance => check_cpu_allowance(value),
+    }
+}
+
+/// Go's `strconv.ParseUint(value, 10, 32)`: decimal digits only, at most 4294967295.
+fn check_uint32(value: &str) -> Result<(), InstanceConfigError> {
+    let v = value.to_string();
+    if !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(InstanceConfigError::Uint32(v, "invalid syntax"));
+    }
+    match value.parse::<u32>() {
+        Ok(_) => Ok(()),
+        Err(_) => Err(InstanceConfigError::Uint32(v, "value out of range")),
     }
 }
 
@@ -253,5 +270,23 @@ mod tests {
         assert!(check_instance_value("limits.memory", "50%").is_ok());
         assert!(check_instance_value("limits.cpu.allowance", "25ms/100ms").is_ok());
         assert!(check_instance_value("limits.cpu.priority", "11").is_err());
+    }
+
+    #[test]
+    fn check_instance_value_idmap_numbers_uint32_lxd_texts() {
+        let err = |k, v| check_instance_value(k, v).unwrap_err().to_string();
+        assert_eq!(
+            err("security.idmap.size", "abc"),
+            r#"Invalid value for uint32 "abc": strconv.ParseUint: parsing "abc": invalid syntax"#
+        );
+        assert_eq!(
+            err("security.idmap.base", "-5"),
+            r#"Invalid value for uint32 "-5": strconv.ParseUint: parsing "-5": invalid syntax"#
+        );
+        assert_eq!(
+            err("security.idmap.size", "5000000000"),
+            r#"Invalid value for uint32 "5000000000": strconv.ParseUint: parsing "5000000000": value out of range"#
+        );
+        assert!(check_instance_value("security.idmap.base", "4294967295").is_ok());
     }
 }

@@ -114,6 +114,15 @@ pub async fn publish(
         None => runtime_name(project, parent),
     };
     let dir = driver.mount_path(&pool, VolumeType::Container, &vol);
+    // A snapshot's own config says how its rootfs is stored.
+    let source_config = match snap {
+        Some(s) => state
+            .db
+            .read(|c| lxd_db::instances::snapshots::get(c, project, parent, s))
+            .map(|row| row.config)
+            .unwrap_or_else(|_| inst.row.config.clone()),
+        None => inst.row.config.clone(),
+    };
     let server = state
         .db
         .read(lxd_db::server_config::get_all)
@@ -148,7 +157,7 @@ pub async fn publish(
         compression,
         threads: 0,
         metadata: Some(yaml.into_bytes()),
-        id_shift: None,
+        id_shift: stored_shift(&dir, &source_config),
     };
     let (out, d) = (tmp.clone(), dir.clone());
     let packed =
@@ -211,4 +220,27 @@ pub async fn publish(
         .events
         .lifecycle(project, "image-created", image_url(&fp, project), requestor);
     Ok((fp, packed.size))
+}
+
+/// How a rootfs stored shifted (the shifting fallback) is shifted back while packing: the
+/// container root's host ids and the size of that range. `None` for a rootfs holding the
+/// container's own ids.
+fn stored_shift(
+    volume: &std::path::Path,
+    config: &lxd_api::ConfigMap,
+) -> Option<lxd_image::pack::IdShift> {
+    use lxd_shared::idmap::IdKind;
+    let map = crate::instances::shift::stored_map(&volume.join("rootfs"), config)?;
+    let entry = |kind| {
+        map.entries
+            .iter()
+            .find(|e| e.covers(kind) && e.nsid == 0)
+            .copied()
+    };
+    let (uid, gid) = (entry(IdKind::Uid)?, entry(IdKind::Gid)?);
+    Some(lxd_image::pack::IdShift {
+        uid_base: u32::try_from(uid.hostid).ok()?,
+        gid_base: u32::try_from(gid.hostid).ok()?,
+        range: u32::try_from(uid.maprange.min(gid.maprange)).ok()?,
+    })
 }

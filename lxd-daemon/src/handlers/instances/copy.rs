@@ -1,6 +1,7 @@
 //! Local copies (`POST /1.0/instances` with `source.type: copy`): an instance or one of its
 //! snapshots becomes a new instance on the same pool, with its config (volatile keys dropped
-//! except the base image, as LXD does) and, unless `instance_only`, its snapshots.
+//! except the base image and how the rootfs is stored, as LXD does for local copies; its id
+//! map allocated anew) and, unless `instance_only`, its snapshots.
 
 use lxd_api::instance::InstancesPost;
 use lxd_db::instances::InstanceRow;
@@ -10,6 +11,10 @@ use super::store::{load, runtime_name};
 use crate::api::ApiError;
 use crate::events::Requestor;
 use crate::state::AppState;
+
+/// The `volatile.*` keys a local copy keeps (LXD's `InstanceIncludeWhenCopying`): the base
+/// image, and the map the copied rootfs is stored with, so it is not remapped needlessly.
+const COPIED_VOLATILE: &[&str] = &["volatile.base_image", "volatile.last_state.idmap"];
 
 /// What a copy starts from.
 pub struct CopySource {
@@ -107,7 +112,7 @@ pub async fn run(
     };
     let mut config: lxd_api::ConfigMap = config
         .into_iter()
-        .filter(|(k, _)| !k.starts_with("volatile.") || k == "volatile.base_image")
+        .filter(|(k, _)| !k.starts_with("volatile.") || COPIED_VOLATILE.contains(&k.as_str()))
         .collect();
     config.extend(req.config.clone());
     config.insert("volatile.apply_template".into(), "copy".into());
@@ -130,6 +135,19 @@ pub async fn run(
         devices,
         profiles: req.profiles.clone().unwrap_or(profiles),
     };
+    let _allocating = crate::instances::idmap::allocation_lock().await;
+    let (expanded, _) = super::store::expand(state, project, &row).map_err(|e| e.to_string())?;
+    let keys = match crate::instances::idmap::create_keys(state, project, &req.name, &expanded) {
+        Ok(keys) => keys,
+        Err(e) => {
+            let _ = crate::instances::rootfs::delete(&state.paths, &pool_row, &to);
+            return Err(format!(
+                "Failed creating instance record: Failed initialising instance: {e}"
+            ));
+        }
+    };
+    let mut row = row;
+    row.config.extend(keys);
     let snaps = if with_snapshots {
         state
             .db

@@ -233,7 +233,8 @@ pub async fn post_instances(
                 .collect::<Result<Vec<_>, _>>()
         })
         .map_err(|_| ApiError::bad_request("Requested profile doesn't exist"))?;
-    let (_, expanded_devices) = lxd_db::instances::expand(&profile_rows, &req.config, &req.devices);
+    let (expanded_config, expanded_devices) =
+        lxd_db::instances::expand(&profile_rows, &req.config, &req.devices);
     lxd_shared::config::devices::nic::check_names_unique(&expanded_devices)
         .map_err(|e| crate::instances::devices::refusal(e, "Invalid devices: "))?;
     let pool_name = root_pool(&expanded_devices).ok_or_else(|| {
@@ -265,6 +266,14 @@ pub async fn post_instances(
             ),
         };
         let name = req.name.clone();
+        // The map is chosen (and checked) before anything is made, and its block stays
+        // reserved until the record is written.
+        let allocating = crate::instances::idmap::allocation_lock().await;
+        let idmap_keys =
+            crate::instances::idmap::create_keys(&task_state, &project, &name, &expanded_config)
+                .map_err(|e| {
+                    format!("Failed creating instance record: Failed initialising instance: {e}")
+                })?;
         let storage_name = runtime_name(&project, &name);
         let paths = task_state.paths.clone();
         let fp = image.as_ref().map(|i| i.fingerprint.clone());
@@ -291,6 +300,7 @@ pub async fn post_instances(
         config
             .entry("volatile.cloud-init.instance-id".into())
             .or_insert_with(|| uuid::Uuid::new_v4().to_string());
+        config.extend(idmap_keys);
         let nic_keys =
             crate::instances::devices::volatile::fill_nic_keys(&expanded_devices, &config);
         config.extend(nic_keys);
@@ -316,6 +326,7 @@ pub async fn post_instances(
             .db
             .write(move |c| lxd_db::instances::create(c, &p, &row))
             .await;
+        drop(allocating);
         if let Err(e) = written {
             let _ = crate::instances::rootfs::delete(&task_state.paths, &pool, &storage_name);
             return Err(e.to_string());

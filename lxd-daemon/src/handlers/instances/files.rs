@@ -1,5 +1,6 @@
 //! `/1.0/instances/{name}/files?path=`: read (GET/HEAD), write (POST) and delete files in a
-//! container, running or stopped, with LXD's `X-LXD-*` headers.
+//! container, running or stopped, with LXD's `X-LXD-*` headers. Owners are the container's:
+//! on a stopped container whose rootfs is stored shifted they are translated through its map.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -8,6 +9,8 @@ use axum::response::Response;
 use lxd_runtime::container::files::{
     FileError, FileJob, FileKind, FileOp, FileRequest, FileResponse, FileTarget, PutSpec,
 };
+
+use lxd_shared::idmap::{IdKind, IdmapSet};
 
 use super::store::{load, project_of, Loaded};
 use crate::api::extract::Params;
@@ -46,8 +49,24 @@ async fn run(
     op: FileOp,
     input: Vec<u8>,
 ) -> Result<(FileResponse, Vec<u8>), ApiError> {
+    let target = target(state, inst)?;
+    // A stopped container whose rootfs is stored shifted: the helper works on host ids.
+    let disk_map = match &target {
+        FileTarget::Stopped { rootfs } => {
+            crate::instances::shift::stored_map(rootfs, &inst.row.config)
+        }
+        FileTarget::Running { .. } => None,
+    };
+    let op = match (op, &disk_map) {
+        (FileOp::Put(put), Some(map)) => FileOp::Put(PutSpec {
+            uid: host_id(map, IdKind::Uid, put.uid),
+            gid: host_id(map, IdKind::Gid, put.gid),
+            ..put
+        }),
+        (op, _) => op,
+    };
     let job = FileJob {
-        target: target(state, inst)?,
+        target,
         request: FileRequest {
             path: path.to_string(),
             op,
@@ -56,7 +75,25 @@ async fn run(
     let (result, output) = crate::runtime::files::run(&state.paths, &job, input)
         .await
         .map_err(ApiError::internal)?;
-    Ok((result.map_err(api_error)?, output))
+    let mut found = result.map_err(api_error)?;
+    if let Some(map) = &disk_map {
+        found.uid = container_id(map, IdKind::Uid, found.uid);
+        found.gid = container_id(map, IdKind::Gid, found.gid);
+    }
+    Ok((found, output))
+}
+
+/// A container id (the container's root when unset) as the host id stored on disk.
+fn host_id(map: &IdmapSet, kind: IdKind, id: Option<u32>) -> Option<u32> {
+    map.ns_to_host(kind, i64::from(id.unwrap_or(0)))
+        .and_then(|v| u32::try_from(v).ok())
+}
+
+/// A host id stored on disk as the container sees it (the overflow id where unmapped).
+fn container_id(map: &IdmapSet, kind: IdKind, id: u32) -> u32 {
+    map.host_to_ns(kind, i64::from(id))
+        .and_then(|v| u32::try_from(v).ok())
+        .unwrap_or(65534)
 }
 
 fn kind_name(kind: &FileKind) -> &'static str {

@@ -14,7 +14,8 @@ use crate::instances::devices;
 use crate::operations::OpSpec;
 use crate::state::AppState;
 
-/// Start `inst`: id maps, spec, monitor; records `volatile.*` and `last_used_at`.
+/// Start `inst`: id maps (the rootfs shifted on disk where it must be), templates, spec,
+/// monitor; records `volatile.*` and `last_used_at`.
 pub async fn start(state: &AppState, inst: &Loaded) -> Result<(), String> {
     let pool_name = inst
         .root_pool()
@@ -26,6 +27,16 @@ pub async fn start(state: &AppState, inst: &Loaded) -> Result<(), String> {
     let storage_name = inst.runtime_name();
     let volume = crate::instances::rootfs::volume_path(&state.paths, &pool, &storage_name)
         .map_err(|e| e.to_string())?;
+    let maps = crate::instances::start_maps::prepare(
+        state,
+        crate::instances::start_maps::StartTarget {
+            project: &inst.project,
+            name: &inst.row.name,
+            expanded: &inst.expanded_config,
+        },
+        &volume.join("rootfs"),
+    )
+    .await?;
     let mut keys = lxd_api::ConfigMap::new();
     let (vol, name, arch, ephemeral, config, devices) = (
         volume.clone(),
@@ -35,9 +46,10 @@ pub async fn start(state: &AppState, inst: &Loaded) -> Result<(), String> {
         inst.expanded_config.clone(),
         inst.expanded_devices.clone(),
     );
+    let owner = maps.root_owner;
     let pending = tokio::task::spawn_blocking(move || {
         crate::instances::templates::apply_at_start(
-            &vol, &name, &arch, ephemeral, &config, &devices,
+            &vol, &name, &arch, ephemeral, &config, &devices, owner,
         )
     })
     .await
@@ -46,25 +58,14 @@ pub async fn start(state: &AppState, inst: &Loaded) -> Result<(), String> {
     if pending {
         keys.insert("volatile.apply_template".into(), String::new());
     }
-    let idmap = if crate::instances::spec::privileged(&inst.expanded_config) {
-        None
-    } else {
-        let (set, base) = crate::instances::idmap::container_idmap(&inst.expanded_config, &[])
-            .map_err(|e| e.to_string())?;
-        let json = set.to_json();
-        keys.insert("volatile.idmap.base".into(), base.to_string());
-        keys.insert("volatile.idmap.next".into(), json.clone());
-        keys.insert("volatile.idmap.current".into(), json.clone());
-        keys.insert("volatile.last_state.idmap".into(), json);
-        Some(crate::instances::idmap::to_runtime(&set))
-    };
     let mut spec = crate::instances::spec::container_spec(
         &state.paths,
         &inst.row.name,
         &volume,
         &inst.expanded_config,
-        idmap,
+        maps.idmap,
     );
+    spec.shifted_rootfs = maps.shifted;
     spec.state_dir = crate::runtime::state_dir(&state.paths, &storage_name);
     spec.volume_binds =
         crate::instances::disks::mounts(state, &inst.project, &inst.expanded_devices)

@@ -152,6 +152,20 @@ async fn update(
     }
     let filled = devices::volatile::fill_nic_keys(&new_devices, &row.config);
     row.config.extend(filled);
+    // A change of the map's keys means a new map (LXD's Update), taken before anything is
+    // written: a bad `raw.idmap` or an exhausted host range refuses the whole update.
+    let allocating =
+        if crate::instances::idmap::map_keys_changed(&inst.expanded_config, &new_config) {
+            let guard = crate::instances::idmap::allocation_lock().await;
+            let (next, base) =
+                crate::instances::idmap::next_idmap(&state, &project, &name, &new_config)
+                    .map_err(|e| ApiError::bad_request(format!("Failed to get ID map: {e}")))?;
+            row.config
+                .extend(crate::instances::idmap::next_keys(next.as_ref(), base));
+            Some(guard)
+        } else {
+            None
+        };
     if inst.running() {
         crate::cgroups::update_limits(&inst.row.name, &inst.expanded_config, &new_config)
             .map_err(|e| ApiError::bad_request(format!("Invalid config: {e}")))?;
@@ -190,6 +204,7 @@ async fn update(
             .write(move |c| lxd_db::instances::update(c, &p, &row))
             .await
             .map_err(|e| e.to_string())?;
+        drop(allocating);
         task_state.events.lifecycle(
             &project,
             "instance-updated",
