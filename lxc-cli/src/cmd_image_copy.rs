@@ -14,8 +14,8 @@ use serde_json::{json, Value};
 use crate::cli::check_args;
 use crate::global::Ctx;
 use crate::image_server::ImageServer;
-use crate::image_source::{connection_certificate, connection_urls, image_secret};
 use crate::image_source::remote_operation_error;
+use crate::image_source::{connection_certificate, connection_urls, image_secret};
 use crate::progress::{done_shared, update_shared, ProgressRenderer, SharedProgress};
 
 /// The flags of `lxc image copy`.
@@ -96,7 +96,19 @@ pub async fn run(ctx: &Ctx, args: &[String], flags: &CopyFlags) -> Result<()> {
     let copied = match flags.mode.as_str() {
         "push" => push(&source, &dest, &info, flags, &progress).await,
         "relay" => relay(&source, &dest, &info, &real_fingerprint, flags, &progress).await,
-        _ => pull(ctx, &source_remote, &source, &dest, &info, kind, flags, &progress).await,
+        _ => {
+            pull(
+                ctx,
+                &source_remote,
+                &source,
+                &dest,
+                &info,
+                kind,
+                flags,
+                &progress,
+            )
+            .await
+        }
     };
     if let Err(e) = copied {
         done_shared(&progress, "");
@@ -186,7 +198,10 @@ async fn pull(
     let mut errors: Vec<(String, String)> = Vec::new();
     for url in &conn.urls {
         req["source"]["server"] = json!(url);
-        let op = match dest.start_operation("POST", "/1.0/images", Some(&req)).await {
+        let op = match dest
+            .start_operation("POST", "/1.0/images", Some(&req))
+            .await
+        {
             Ok(op) => op,
             Err(e) => {
                 errors.push((url.clone(), e.to_string()));
@@ -231,21 +246,15 @@ async fn relay(
                 file: files.meta,
                 name: files.meta_name,
             };
-            let rootfs = files
-                .rootfs
-                .map(|(file, name)| UploadFile { file, name });
+            let rootfs = files.rootfs.map(|(file, name)| UploadFile { file, name });
             (meta, rootfs)
         }
         ImageServer::Lxd(client) => {
-            let secret = if info.public {
-                String::new()
-            } else {
-                image_secret(client, fingerprint).await?
-            };
+            // As lxc: a trusted client reads private images without a secret.
             let mut meta = tempfile::tempfile()?;
             let mut rootfs = tempfile::tempfile()?;
             let resp = client
-                .get_image_file(fingerprint, &secret, &mut meta, Some(&mut rootfs), None)
+                .get_image_file(fingerprint, "", &mut meta, Some(&mut rootfs), None)
                 .await?;
             use std::io::Seek;
             meta.rewind()?;
@@ -316,7 +325,14 @@ async fn push(
         bail!("No token provided");
     };
     let ImageServer::Lxd(source) = source else {
-        let _ = dest.query("DELETE", &format!("/1.0/operations/{}", token.id), None, None).await;
+        let _ = dest
+            .query(
+                "DELETE",
+                &format!("/1.0/operations/{}", token.id),
+                None,
+                None,
+            )
+            .await;
         bail!("Exporting images is not supported with simplestreams");
     };
     let target = match dest.connector() {
@@ -351,7 +367,12 @@ async fn push(
     }
     .await;
     let _ = dest
-        .query("DELETE", &format!("/1.0/operations/{}", token.id), None, None)
+        .query(
+            "DELETE",
+            &format!("/1.0/operations/{}", token.id),
+            None,
+            None,
+        )
         .await;
     result
 }

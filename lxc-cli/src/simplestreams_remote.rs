@@ -93,7 +93,11 @@ impl SimplestreamsRemote {
                             .map_err(|e| anyhow!("Failed parsing products: {e}"))?,
                     );
                 }
-                Ok::<Catalog, anyhow::Error>(Catalog::build(&self.url, host_architecture(), &products))
+                Ok::<Catalog, anyhow::Error>(Catalog::build(
+                    &self.url,
+                    host_architecture(),
+                    &products,
+                ))
             })
             .await
     }
@@ -103,9 +107,13 @@ impl SimplestreamsRemote {
         Ok(self.catalog().await?.images().to_vec())
     }
 
-    /// The image whose fingerprint starts with `prefix` (`GetImage`).
+    /// The image whose fingerprint starts with `prefix` (`GetImage`, with its error prefix).
     pub async fn image(&self, prefix: &str) -> Result<Image> {
-        Ok(self.catalog().await?.image(prefix)?.clone())
+        let catalog = self.catalog().await?;
+        let image = catalog
+            .image(prefix)
+            .map_err(|e| anyhow!("Failed getting image: {e}"))?;
+        Ok(image.clone())
     }
 
     /// Every alias (`ListAliases`).
