@@ -161,10 +161,12 @@ impl PeerCertificateSlot {
     }
 }
 
-/// The system CA store and the DER of each certificate in it, loaded once per process and
-/// only when a server is not pinned.
-fn system_store() -> &'static (Option<Arc<RootCertStore>>, HashSet<Vec<u8>>) {
-    static ROOTS: OnceLock<(Option<Arc<RootCertStore>>, HashSet<Vec<u8>>)> = OnceLock::new();
+/// The system CA store (absent when empty) and the DER of each certificate in it.
+type SystemStore = (Option<Arc<RootCertStore>>, HashSet<Vec<u8>>);
+
+/// The system store, loaded once per process and only when a server is not pinned.
+fn system_store() -> &'static SystemStore {
+    static ROOTS: OnceLock<SystemStore> = OnceLock::new();
     ROOTS.get_or_init(|| {
         let mut store = RootCertStore::empty();
         let loaded = rustls_native_certs::load_native_certs();
