@@ -1,7 +1,7 @@
 //! `lxc image`: the clap tree and the small verbs (info, show, edit, delete, refresh,
 //! get/set/unset-property). Listing is in `cmd_image_list.rs`, import/export in
-//! `cmd_image_transfer.rs`, aliases in `cmd_image_alias.rs`. `copy` is absent until the client
-//! speaks HTTPS to image servers.
+//! `cmd_image_transfer.rs`, aliases in `cmd_image_alias.rs`, copies between servers in
+//! `cmd_image_copy.rs`.
 
 use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand};
@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::cli::check_args;
 use crate::global::Ctx;
+use crate::image_server::ImageServer;
 use crate::yaml::{sort_maps_at, to_yaml_with_times};
 
 /// Manage images
@@ -25,6 +26,32 @@ pub struct ImageCmd {
 enum ImageSub {
     /// Manage image aliases
     Alias(crate::cmd_image_alias::ImageAliasCmd),
+    /// Copy images between servers
+    #[command(visible_alias = "cp")]
+    Copy {
+        args: Vec<String>,
+        /// New aliases to add to the image
+        #[arg(long = "alias", value_name = "")]
+        aliases: Vec<String>,
+        /// Keep the image up to date after initial copy
+        #[arg(long)]
+        auto_update: bool,
+        /// Copy aliases from source
+        #[arg(long)]
+        copy_aliases: bool,
+        /// Transfer mode. One of pull (default), push or relay
+        #[arg(long, default_value = "pull", value_name = "")]
+        mode: String,
+        /// Make image public
+        #[arg(long)]
+        public: bool,
+        /// Copy to a project different from the source
+        #[arg(long, default_value = "", value_name = "")]
+        target_project: String,
+        /// Copy virtual machine images
+        #[arg(long)]
+        vm: bool,
+    },
     /// Delete images
     #[command(visible_alias = "rm")]
     Delete { args: Vec<String> },
@@ -110,13 +137,13 @@ fn vm_kind(vm: bool) -> &'static str {
     }
 }
 
-/// Connects to the image server of `[<remote>:]<image>` (public remotes included) and
-/// resolves the image name.
-async fn resolve(ctx: &Ctx, raw: &str, kind: &str) -> Result<(Client, String)> {
+/// Connects to the image server of `[<remote>:]<image>` (public and simplestreams remotes
+/// included) and resolves the image name.
+async fn resolve(ctx: &Ctx, raw: &str, kind: &str) -> Result<(ImageServer, String)> {
     let (remote, name) = ctx.conf.parse_remote(raw)?;
-    let client = ctx.connect_image_server(&remote).await?;
-    let fp = dereference_alias(&client, kind, &name).await;
-    Ok((client, fp))
+    let server = ctx.image_server(&remote).await?;
+    let fp = server.dereference_alias(kind, &name).await;
+    Ok((server, fp))
 }
 
 /// Like [`resolve`] for commands that refuse an empty name with `message`.
@@ -149,6 +176,27 @@ impl ImageCmd {
                 columns,
                 format,
             } => crate::cmd_image_list::run(&ctx, &args, &columns, &format).await,
+            ImageSub::Copy {
+                args,
+                aliases,
+                auto_update,
+                copy_aliases,
+                mode,
+                public,
+                target_project,
+                vm,
+            } => {
+                let flags = crate::cmd_image_copy::CopyFlags {
+                    aliases,
+                    auto_update,
+                    copy_aliases,
+                    mode,
+                    public,
+                    target_project,
+                    vm,
+                };
+                crate::cmd_image_copy::run(&ctx, &args, &flags).await
+            }
             ImageSub::Import {
                 args,
                 aliases,
@@ -161,8 +209,8 @@ impl ImageCmd {
                 if check_args(&["image", "info"], &args, 1, Some(1))? {
                     return Ok(());
                 }
-                let (client, fp) = resolve(&ctx, &args[0], vm_kind(vm)).await?;
-                let (image, _) = client.get_image(&fp).await?;
+                let (server, fp) = resolve(&ctx, &args[0], vm_kind(vm)).await?;
+                let image = server.image(&fp).await?;
                 print!("{}", crate::image_view::info_text(&image));
                 Ok(())
             }
@@ -170,8 +218,8 @@ impl ImageCmd {
                 if check_args(&["image", "show"], &args, 1, Some(1))? {
                     return Ok(());
                 }
-                let (client, fp) = resolve(&ctx, &args[0], vm_kind(vm)).await?;
-                let (image, _) = client.get_image(&fp).await?;
+                let (server, fp) = resolve(&ctx, &args[0], vm_kind(vm)).await?;
+                let image = server.image(&fp).await?;
                 print!("{}", to_yaml_with_times(&writable_value(&image), TIME_KEYS));
                 Ok(())
             }
@@ -179,8 +227,8 @@ impl ImageCmd {
                 if check_args(&["image", "get-property"], &args, 2, Some(2))? {
                     return Ok(());
                 }
-                let (client, fp) = resolve(&ctx, &args[0], "").await?;
-                let (image, _) = client.get_image(&fp).await?;
+                let (server, fp) = resolve(&ctx, &args[0], "").await?;
+                let image = server.image(&fp).await?;
                 let value = image
                     .properties
                     .get(&args[1])

@@ -88,13 +88,13 @@ impl ImageAliasCmd {
                 }
                 let first = args.first().map(String::as_str).unwrap_or("");
                 let (remote, name) = ctx.conf.parse_remote(first)?;
-                let client = ctx.connect_image_server(&remote).await?;
+                let server = ctx.image_server(&remote).await?;
                 let mut filters = Vec::new();
                 if !name.is_empty() {
                     filters.push(name);
                 }
                 filters.extend(args.iter().skip(1).cloned());
-                let aliases = client.get_image_aliases().await?;
+                let aliases = server.aliases().await?;
                 let mut rows: Vec<Vec<String>> = aliases
                     .iter()
                     .filter(|a| {

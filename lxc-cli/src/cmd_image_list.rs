@@ -120,15 +120,15 @@ pub async fn run(ctx: &Ctx, args: &[String], columns: &str, format: &str) -> Res
     }
     let first = args.first().map(String::as_str).unwrap_or("");
     let (remote, name) = ctx.conf.parse_remote(first)?;
-    let client = ctx.connect_image_server(&remote).await?;
+    let server = ctx.image_server(&remote).await?;
     let mut filters = Vec::new();
     if !name.is_empty() {
         filters.push(name);
     }
     filters.extend(args.iter().skip(1).cloned());
     let columns = parse_columns(columns)?;
-    let images: Vec<Image> = client
-        .get_images()
+    let images: Vec<Image> = server
+        .images()
         .await?
         .into_iter()
         .filter(|i| image_should_show(&filters, i))

@@ -1,5 +1,5 @@
 //! lxc 5.0.2's help texts for `lxc image` and its sub-commands, as the real
-//! `lxc image ... --help` prints them (`image copy` left out: this client has no copy yet).
+//! `lxc image ... --help` prints them.
 //! Data only; `help.rs` lays them out.
 
 /// `(command path, description section, usage and following sections)`; `{global}` stands
@@ -8,7 +8,7 @@ pub const IMAGE_PAGES: &[(&str, &str, &str)] = &[
     (
         "image",
         "Description:\n  Manage images\n\n  In LXD instances are created from images. Those images were themselves\n  either generated from an existing instance or downloaded from an image\n  server.\n\n  When using remote images, LXD will automatically cache images for you\n  and remove them upon expiration.\n\n  The image unique identifier is the hash (sha-256) of its representation\n  as a compressed tarball (or for split images, the concatenation of the\n  metadata and rootfs tarballs).\n\n  Images can be referenced by their full hash, shortest unique partial\n  hash or alias name (if one is set).",
-        "Usage:\n  lxc image [flags]\n  lxc image [command]\n\nAvailable Commands:\n  alias          Manage image aliases\n  delete         Delete images\n  edit           Edit image properties\n  export         Export and download images\n  get-property   Get image properties\n  import         Import images into the image store\n  info           Show useful information about images\n  list           List images\n  refresh        Refresh images\n  set-property   Set image properties\n  show           Show image properties\n  unset-property Unset image properties\n\nGlobal Flags:\n{global}\nUse \"lxc image [command] --help\" for more information about a command.\n",
+        "Usage:\n  lxc image [flags]\n  lxc image [command]\n\nAvailable Commands:\n  alias          Manage image aliases\n  copy           Copy images between servers\n  delete         Delete images\n  edit           Edit image properties\n  export         Export and download images\n  get-property   Get image properties\n  import         Import images into the image store\n  info           Show useful information about images\n  list           List images\n  refresh        Refresh images\n  set-property   Set image properties\n  show           Show image properties\n  unset-property Unset image properties\n\nGlobal Flags:\n{global}\nUse \"lxc image [command] --help\" for more information about a command.\n",
     ),
     (
         "image alias",
@@ -34,6 +34,11 @@ pub const IMAGE_PAGES: &[(&str, &str, &str)] = &[
         "image alias rename",
         "Description:\n  Rename aliases",
         "Usage:\n  lxc image alias rename [<remote>:]<alias> <new-name> [flags]\n\nAliases:\n  rename, mv\n\nGlobal Flags:\n{global}",
+    ),
+    (
+        "image copy",
+        "Description:\n  Copy images between servers\n\n  The auto-update flag instructs the server to keep this image up to date.\n  It requires the source to be an alias and for it to be public.",
+        "Usage:\n  lxc image copy [<remote>:]<image> <remote>: [flags]\n\nAliases:\n  copy, cp\n\nFlags:\n      --alias            New aliases to add to the image\n      --auto-update      Keep the image up to date after initial copy\n      --copy-aliases     Copy aliases from source\n      --mode             Transfer mode. One of pull (default), push or relay (default \"pull\")\n      --public           Make image public\n      --target-project   Copy to a project different from the source\n      --vm               Copy virtual machine images\n\nGlobal Flags:\n{global}",
     ),
     (
         "image delete",

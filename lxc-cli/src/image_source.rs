@@ -24,7 +24,7 @@ pub struct PullSource {
 
 /// The certificate a connection pins: the `servercerts/NAME.crt` text for HTTPS remotes,
 /// the server's own certificate for a socket.
-fn connection_certificate(ctx: &Ctx, remote: &str, server: &Value, client: &Client) -> String {
+pub fn connection_certificate(ctx: &Ctx, remote: &str, server: &Value, client: &Client) -> String {
     match client.connector() {
         Connector::Https(_) => {
             std::fs::read_to_string(ctx.conf.server_cert_path(remote)).unwrap_or_default()
@@ -37,7 +37,7 @@ fn connection_certificate(ctx: &Ctx, remote: &str, server: &Value, client: &Clie
 }
 
 /// The URLs an LXD server is reachable at (Go's `GetConnectionInfo().Addresses`).
-fn connection_urls(client: &Client, server: &Value) -> Vec<String> {
+pub fn connection_urls(client: &Client, server: &Value) -> Vec<String> {
     let mut urls = Vec::new();
     if let Connector::Https(e) = client.connector() {
         urls.push(e.base_url().to_string());
@@ -57,6 +57,19 @@ fn connection_urls(client: &Client, server: &Value) -> Vec<String> {
         }
     }
     urls
+}
+
+/// A one-time secret for a private image (`GetImageSecret`): `POST /1.0/images/<fp>/secret`.
+pub async fn image_secret(client: &Client, fingerprint: &str) -> Result<String> {
+    let path = format!(
+        "/1.0/images/{}/secret",
+        lxd_client::websocket::escape_path(fingerprint)
+    );
+    let (resp, _) = client.query("POST", &path, Some(&json!({})), None).await?;
+    Ok(resp.metadata["metadata"]["secret"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
 }
 
 /// Resolves `image` on remote `iremote` into a pull source; `vm` refuses container images.
@@ -98,12 +111,7 @@ pub async fn pull_source(ctx: &Ctx, iremote: &str, image: &str, vm: bool) -> Res
         source["fingerprint"] = json!(info.fingerprint);
     }
     if !info.public {
-        let path = format!(
-            "/1.0/images/{}/secret",
-            lxd_client::websocket::escape_path(&info.fingerprint)
-        );
-        let (resp, _) = client.query("POST", &path, Some(&json!({})), None).await?;
-        source["secret"] = resp.metadata["metadata"]["secret"].clone();
+        source["secret"] = json!(image_secret(&client, &info.fingerprint).await?);
     }
     let urls = connection_urls(&client, &server);
     if urls.is_empty() {
@@ -159,7 +167,7 @@ pub async fn create_from_pull<F: FnMut(&str)>(
 }
 
 /// lxc's `remoteOperationError`: one message when every URL failed alike, else a list.
-fn remote_operation_error(msg: &str, errors: &[(String, String)]) -> String {
+pub fn remote_operation_error(msg: &str, errors: &[(String, String)]) -> String {
     let all_same = errors.windows(2).all(|w| w[0].1 == w[1].1);
     match errors.first() {
         Some((_, e)) if all_same => format!("{msg}: {e}"),

@@ -2,6 +2,7 @@
 //! `GetImageServer` and `getConnectionArgs` do: the local socket for `unix://` addresses,
 //! else HTTPS presenting `client.crt`/`client.key` and trusting `servercerts/NAME.crt` (or the
 //! system CA store). Connecting checks the server with `GET /1.0`, as the Go client does.
+//! Simplestreams remotes become an [`ImageServer`] read by the client.
 
 use anyhow::{anyhow, bail, Result};
 use lxd_client::tls::{client_config, TlsSettings};
@@ -10,6 +11,8 @@ use lxd_client::{Client, Connector, HttpsEndpoint};
 
 use crate::config_file::{Config, Remote};
 use crate::global::Ctx;
+use crate::image_server::ImageServer;
+use crate::simplestreams_remote::SimplestreamsRemote;
 
 /// Reads a PEM file if it exists.
 fn read_if_present(path: &std::path::Path) -> Result<Option<String>> {
@@ -121,5 +124,20 @@ impl Ctx {
         }
         client.get_server_raw().await?;
         Ok(client)
+    }
+
+    /// Connects to `remote` as an image server of either protocol (lxc's `GetImageServer`):
+    /// simplestreams remotes are not contacted until a question needs their catalog.
+    pub async fn image_server(&self, name: &str) -> Result<ImageServer> {
+        let remote = self.remote(name)?;
+        if remote.protocol == "simplestreams" && !remote.is_unix() {
+            let settings = tls_settings(&self.conf, name, remote)?;
+            let certificate = settings.server_cert_pem.clone().unwrap_or_default();
+            let client = https_client(remote, &settings)?;
+            return Ok(ImageServer::Simplestreams(Box::new(
+                SimplestreamsRemote::new(&remote.addr, certificate, client),
+            )));
+        }
+        Ok(ImageServer::Lxd(self.connect_image_server(name).await?))
     }
 }

@@ -7,6 +7,7 @@
 //! Also fetches a server's certificate without verifying it, for the fingerprint prompt of
 //! `lxc remote add`. This module reads no files: the caller hands it PEM text.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -160,17 +161,29 @@ impl PeerCertificateSlot {
     }
 }
 
-/// The system CA store, loaded once per process and only when a server is not pinned.
+/// The system CA store (absent when empty) and the DER of each certificate in it.
+type SystemStore = (Option<Arc<RootCertStore>>, HashSet<Vec<u8>>);
+
+/// The system store, loaded once per process and only when a server is not pinned.
+fn system_store() -> &'static SystemStore {
+    static ROOTS: OnceLock<SystemStore> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let mut store = RootCertStore::empty();
+        let loaded = rustls_native_certs::load_native_certs();
+        let ders = loaded.certs.iter().map(|c| c.as_ref().to_vec()).collect();
+        let (_added, _ignored) = store.add_parsable_certificates(loaded.certs);
+        ((!store.is_empty()).then(|| Arc::new(store)), ders)
+    })
+}
+
 fn system_roots() -> Option<Arc<RootCertStore>> {
-    static ROOTS: OnceLock<Option<Arc<RootCertStore>>> = OnceLock::new();
-    ROOTS
-        .get_or_init(|| {
-            let mut store = RootCertStore::empty();
-            let loaded = rustls_native_certs::load_native_certs();
-            let (_added, _ignored) = store.add_parsable_certificates(loaded.certs);
-            (!store.is_empty()).then(|| Arc::new(store))
-        })
-        .clone()
+    system_store().0.clone()
+}
+
+/// True when `cert` is itself in the system store: Go's verifier accepts such a self-signed
+/// certificate (a test server trusted through `SSL_CERT_FILE`), webpki does not.
+fn in_system_store(cert: &CertificateDer<'_>) -> bool {
+    system_store().1.contains(cert.as_ref())
 }
 
 /// Accepts the pinned certificate, else what the CA store (system or `client.ca`) accepts.
@@ -225,7 +238,21 @@ impl ServerCertVerifier for RemoteVerifier {
         }
         match self.chain_verifier() {
             Some(v) => {
-                v.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+                match v.verify_server_cert(
+                    end_entity,
+                    intermediates,
+                    server_name,
+                    ocsp_response,
+                    now,
+                ) {
+                    Err(err) if self.ca.is_none() && in_system_store(end_entity) => {
+                        let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
+                        rustls::client::verify_server_name(&parsed, server_name)
+                            .map_err(|_| err)?;
+                        Ok(ServerCertVerified::assertion())
+                    }
+                    verified => verified,
+                }
             }
             None => Err(rustls::Error::InvalidCertificate(
                 CertificateError::UnknownIssuer,
