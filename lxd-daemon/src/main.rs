@@ -1,5 +1,6 @@
 //! The `lxd` daemon binary: serves the LXD REST API on a UNIX socket, and offers the
-//! sub-commands `waitready`, `shutdown`, `activateifneeded`, `version` and `init`.
+//! sub-commands `waitready`, `shutdown`, `activateifneeded`, `version` and `init` (and the
+//! hidden helpers the daemon runs: `forkmonitor`, `forkexec`, `forkfile`, `netcat`).
 
 use lxd_daemon::{cmd, daemon, handlers};
 
@@ -48,6 +49,9 @@ enum Command {
     /// Read or write one file of a container (internal)
     #[command(hide = true)]
     Forkfile { job: PathBuf },
+    /// Relay stdin and stdout to a migration socket, as rsync's remote shell (internal)
+    #[command(hide = true)]
+    Netcat { address: String, name: String },
 }
 
 fn main() {
@@ -69,6 +73,9 @@ fn main() {
         Some(Command::Init(args)) => cmd::init::run(args),
         Some(Command::Forkmonitor { spec }) => cmd::fork::monitor(&spec),
         Some(Command::Forkfile { job }) => cmd::fork::file(&job),
+        Some(Command::Netcat { address, name: _ }) => {
+            lxd_daemon::migration::rsync::netcat(&address).map_err(anyhow::Error::from)
+        }
         Some(Command::Forkexec { spec }) => match cmd::fork::exec(&spec) {
             Ok(code) => std::process::exit(code),
             Err(e) => Err(e),
