@@ -45,6 +45,8 @@ enum ConfigSub {
     Metadata(crate::cmd_config_metadata::MetadataCmd),
     /// Manage instance file templates
     Template(crate::cmd_config_template::TemplateCmd),
+    /// Manage trusted clients
+    Trust(crate::cmd_config_trust::TrustCmd),
 }
 
 const EDIT_HELP: &str = "### This is a YAML representation of the configuration.
@@ -178,6 +180,7 @@ impl ConfigCmd {
             ConfigSub::Device(d) => d.run(ctx).await,
             ConfigSub::Metadata(m) => m.run(ctx).await,
             ConfigSub::Template(t) => t.run(ctx).await,
+            ConfigSub::Trust(t) => t.run(ctx).await,
             ConfigSub::Edit { args } => {
                 if check_args(&["config", "edit"], &args, 0, Some(1))? && !args.is_empty() {
                     return Ok(());

@@ -10,6 +10,7 @@ use crate::help_pages_config_files::CONFIG_FILES_PAGES;
 use crate::help_pages_image::IMAGE_PAGES;
 use crate::help_pages_instance::INSTANCE_PAGES;
 use crate::help_pages_transfer::TRANSFER_PAGES;
+use crate::help_pages_trust::TRUST_PAGES;
 use crate::help_pages_volume::VOLUME_PAGES;
 
 /// The page of `path`, or of its nearest ancestor that has one.
@@ -23,6 +24,7 @@ fn page(path: &[&str]) -> Option<(&'static str, &'static str)> {
             .chain(TRANSFER_PAGES)
             .chain(VOLUME_PAGES)
             .chain(CONFIG_FILES_PAGES)
+            .chain(TRUST_PAGES)
             .find(|(p, _, _)| *p == key)
             .map(|(_, long, body)| (*long, *body))
     })

@@ -46,10 +46,20 @@ async fn serve(opts: Options) -> anyhow::Result<()> {
     crate::tasks::image_expiry::prune_leftover_files(&state).await;
     crate::tasks::image_expiry::run(&state).await;
 
+    // As LXD, the server certificate exists from the first start on.
+    state.server_cert()?;
     let api = crate::server::listener::open(&paths.socket(), opts.group.as_deref())?;
     let app = crate::api::router::app(state.clone());
     let stop = state.shutdown.subscribe();
     let serving = tokio::spawn(crate::server::unix::serve(api.listener, app, stop));
+    let https_address = state
+        .db
+        .read(lxd_db::server_config::get_all)?
+        .remove("core.https_address")
+        .unwrap_or_default();
+    if let Err(e) = state.https.update(&state, &https_address).await {
+        tracing::error!(error = %e, "Failed to start the HTTPS listener");
+    }
     state.ready.send_replace(true);
     crate::handlers::instances::own_stop::reconcile(&state).await;
     crate::handlers::instances::state::autostart(&state).await;

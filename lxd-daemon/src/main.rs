@@ -52,6 +52,12 @@ enum Command {
     /// Relay stdin and stdout to a migration socket, as rsync's remote shell (internal)
     #[command(hide = true)]
     Netcat { address: String, name: String },
+    /// Relay a proxy device between the host and a container (internal)
+    #[command(hide = true)]
+    Forkproxy { spec: PathBuf },
+    /// Add or remove a mount in a running container (internal)
+    #[command(hide = true)]
+    Forkmount { job: PathBuf },
 }
 
 fn main() {
@@ -76,6 +82,8 @@ fn main() {
         Some(Command::Netcat { address, name: _ }) => {
             lxd_daemon::migration::rsync::netcat(&address).map_err(anyhow::Error::from)
         }
+        Some(Command::Forkproxy { spec }) => cmd::fork::proxy(&spec),
+        Some(Command::Forkmount { job }) => cmd::fork::mount(&job),
         Some(Command::Forkexec { spec }) => match cmd::fork::exec(&spec) {
             Ok(code) => std::process::exit(code),
             Err(e) => Err(e),

@@ -7,6 +7,7 @@
 //! that is the CLI's job.
 
 pub mod backups;
+pub mod certificates;
 pub mod client;
 pub mod client_cert;
 pub mod console;

@@ -292,3 +292,98 @@ pub fn delete_alias(conn: &Connection, project: &str, name: &str) -> Result<(), 
     }
     Ok(())
 }
+
+/// The project and record of an image with this fingerprint (or unique prefix) in any
+/// project, for reusing a download another project already made.
+pub fn find_in_any_project(
+    conn: &Connection,
+    fingerprint: &str,
+) -> Result<(String, Image), DbError> {
+    let project: Option<String> = conn
+        .prepare_cached(
+            "SELECT p.name FROM images i JOIN projects p ON p.id = i.project_id
+             WHERE substr(i.fingerprint, 1, length(?1)) = ?1 AND ?1 != '' ORDER BY i.id LIMIT 1",
+        )?
+        .query_row([fingerprint], |r| r.get(0))
+        .optional()?;
+    let project = project.ok_or(DbError::NotFound("Image"))?;
+    let image = get(conn, &project, fingerprint)?;
+    Ok((project, image))
+}
+
+/// The newest auto-updating image downloaded from `server`/`protocol` under `alias` for
+/// `architecture` (and `kind` when set): what an instance creation may use instead of
+/// downloading (`GetCachedImageSourceFingerprint`).
+pub fn cached_source_fingerprint(
+    conn: &Connection,
+    server: &str,
+    protocol: &str,
+    alias: &str,
+    kind: &str,
+    architecture: &str,
+) -> Result<Option<String>, DbError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT fingerprint FROM images WHERE auto_update = 1 AND update_source IS NOT NULL
+             AND json_extract(update_source, '$.server') = ?1
+             AND json_extract(update_source, '$.protocol') = ?2
+             AND json_extract(update_source, '$.alias') = ?3
+             AND architecture = ?4 AND (?5 = '' OR type = ?5)
+             ORDER BY created_at DESC, id DESC LIMIT 1",
+        )?
+        .query_row(params![server, protocol, alias, architecture, kind], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+/// `(project, fingerprint)` of every image with `auto_update` on, oldest first.
+pub fn auto_updating(conn: &Connection) -> Result<Vec<(String, String)>, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.name, i.fingerprint FROM images i JOIN projects p ON p.id = i.project_id
+         WHERE i.auto_update = 1 ORDER BY i.id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Mark an image cached (downloaded for an instance) and set when it was last used.
+pub fn set_cached(
+    conn: &Connection,
+    project: &str,
+    fingerprint: &str,
+    cached: bool,
+    last_used_at: &str,
+) -> Result<(), DbError> {
+    let id = image_id(conn, project, fingerprint)?;
+    conn.execute(
+        "UPDATE images SET cached = ?1, last_used_at = ?2 WHERE id = ?3",
+        params![cached, last_used_at, id],
+    )?;
+    Ok(())
+}
+
+/// Set an image's file name.
+pub fn set_filename(
+    conn: &Connection,
+    project: &str,
+    fingerprint: &str,
+    filename: &str,
+) -> Result<(), DbError> {
+    let id = image_id(conn, project, fingerprint)?;
+    conn.execute(
+        "UPDATE images SET filename = ?1 WHERE id = ?2",
+        params![filename, id],
+    )?;
+    Ok(())
+}
+
+/// Point every alias of image `from` at image `to` (same project), as a refresh does.
+pub fn move_aliases(conn: &Connection, project: &str, from: &str, to: &str) -> Result<(), DbError> {
+    let (from, to) = (image_id(conn, project, from)?, image_id(conn, project, to)?);
+    conn.execute(
+        "UPDATE images_aliases SET image_id = ?1 WHERE image_id = ?2",
+        params![to, from],
+    )?;
+    Ok(())
+}

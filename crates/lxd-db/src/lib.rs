@@ -6,6 +6,7 @@
 //! write is durable. Reads use a small pool of read-only connections, which WAL lets run
 //! alongside the writer. This crate knows nothing of HTTP or of the kernel.
 
+pub mod certificates;
 mod connection;
 pub mod error;
 pub mod images;

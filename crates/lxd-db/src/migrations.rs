@@ -227,6 +227,23 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (snapshot_id, key)
     );
     "#,
+    // 5: the trust store: client (and metrics/server) certificates by SHA-256 fingerprint,
+    // with the projects a restricted certificate may use.
+    r#"
+    CREATE TABLE certificates (
+        id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        name TEXT NOT NULL,
+        certificate TEXT NOT NULL,
+        restricted INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE certificates_projects (
+        certificate_id INTEGER NOT NULL REFERENCES certificates(id) ON DELETE CASCADE,
+        project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        UNIQUE (certificate_id, project_id)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

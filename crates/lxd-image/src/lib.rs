@@ -10,11 +10,13 @@
 //! - [`unpack`]: extraction that no entry can escape, with progress and rollback.
 //! - [`pack`]: building a unified image tarball (publish, export).
 //! - [`templates`]: LXD's pongo2 templates and their triggers.
+//! - [`sstree`]: a static simplestreams tree on disk (the `lxd-simplestreams` tool's work).
 
 pub mod compression;
 pub mod fingerprint;
 pub mod metadata;
 pub mod pack;
+pub mod sstree;
 pub mod templates;
 pub mod unpack;
 

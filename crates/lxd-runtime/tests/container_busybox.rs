@@ -55,6 +55,7 @@ fn spec(dir: &Path, name: &str) -> ContainerSpec {
         mount_cgroup2: false,
         volume_binds: Vec::new(),
         apparmor: None,
+        nics: Vec::new(),
     }
 }
 

@@ -3,6 +3,7 @@
 //! Handlers return [`ApiResult`]; every error becomes LXD's error envelope in exactly one place
 //! ([`error::ApiError`]'s `IntoResponse`).
 
+pub mod auth;
 pub mod caller;
 pub mod error;
 pub mod extract;

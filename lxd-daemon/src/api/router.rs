@@ -6,14 +6,14 @@ use axum::Router;
 
 use super::error::ApiError;
 use super::extract::MAX_JSON_BODY;
-use crate::handlers::images::{aliases, export, records, upload};
+use crate::handlers::images::{aliases, export, records, refresh, upload};
 use crate::handlers::instances::{
     backups, console, create, delete, exec, files, list, logs, metadata, rename, snapshot_edit,
     snapshots, state, update,
 };
 use crate::handlers::{
-    events, internal, operations, profiles, projects, resources, root, server, storage_pools,
-    warnings,
+    certificates, events, internal, operations, profiles, projects, resources, root, server,
+    storage_pools, warnings,
 };
 use crate::state::AppState;
 
@@ -24,6 +24,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/1.0"),
     ("put", "/1.0"),
     ("patch", "/1.0"),
+    ("get", "/1.0/certificates"),
+    ("post", "/1.0/certificates"),
+    ("get", "/1.0/certificates/{fingerprint}"),
+    ("put", "/1.0/certificates/{fingerprint}"),
+    ("patch", "/1.0/certificates/{fingerprint}"),
+    ("delete", "/1.0/certificates/{fingerprint}"),
     ("get", "/1.0/events"),
     ("get", "/1.0/images"),
     ("post", "/1.0/images"),
@@ -39,6 +45,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("patch", "/1.0/images/{fingerprint}"),
     ("delete", "/1.0/images/{fingerprint}"),
     ("get", "/1.0/images/{fingerprint}/export"),
+    ("post", "/1.0/images/{fingerprint}/refresh"),
     ("get", "/1.0/instances"),
     ("post", "/1.0/instances"),
     ("put", "/1.0/instances"),
@@ -337,6 +344,17 @@ pub fn app(state: AppState) -> Router {
                 .put(server::put_server)
                 .patch(server::patch_server),
         )
+        .route(
+            "/1.0/certificates",
+            get(certificates::get_certificates).post(certificates::add::post_certificates),
+        )
+        .route(
+            "/1.0/certificates/{fingerprint}",
+            get(certificates::get_certificate)
+                .put(certificates::put_certificate)
+                .patch(certificates::patch_certificate)
+                .delete(certificates::delete_certificate),
+        )
         .route("/1.0/events", get(events::get_events))
         .route(
             "/1.0/images",
@@ -347,6 +365,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/1.0/images/{fingerprint}/export",
             get(export::get_image_export),
+        )
+        .route(
+            "/1.0/images/{fingerprint}/refresh",
+            axum::routing::post(refresh::post_image_refresh),
         )
         .route(
             "/1.0/images/aliases",
@@ -437,6 +459,10 @@ pub fn app(state: AppState) -> Router {
             "/internal/containers/{name}/onstop",
             axum::routing::post(internal::post_container_onstop),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::auth::authorize,
+        ))
         .fallback(not_found)
         .method_not_allowed_fallback(not_implemented)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))

@@ -1,7 +1,9 @@
 //! Hidden sub-commands the daemon runs as separate, single-threaded processes for container
-//! work (LXD's `forkstart` and `forkexec`): `lxd forkmonitor SPEC` starts a container and
-//! stays as its monitor; `lxd forkexec SPEC` runs one command inside a running container.
-//! Neither starts an async runtime, so both may fork and join namespaces.
+//! work (LXD's `forkstart`, `forkexec`, `forkproxy` ...): `lxd forkmonitor SPEC` starts a
+//! container and stays as its monitor; `lxd forkexec SPEC` runs one command inside a running
+//! container; `lxd forkproxy SPEC` relays a proxy device; `lxd forkmount JOB` adds or removes
+//! a mount in a running container. None starts an async runtime, so all may fork and join
+//! namespaces.
 
 use std::path::Path;
 
@@ -24,7 +26,13 @@ pub fn monitor(spec_path: &Path) -> anyhow::Result<()> {
         };
         Some((host_of(&m.uid)?, host_of(&m.gid)?))
     });
-    let mut attach = crate::cgroups::create_closure(&spec.name, &spec.config, root);
+    let mut attach_cgroups = crate::cgroups::create_closure(&spec.name, &spec.config, root);
+    // The NICs join the container's network namespace before init runs (as liblxc moves
+    // them in during start), with `lo` brought up.
+    let mut attach = |pid: nix::unistd::Pid| {
+        attach_cgroups(pid)?;
+        crate::instances::devices::nic::attach_at_start(pid.as_raw(), &spec.nics)
+    };
     let result = lxd_runtime::container::monitor::run(&spec, &mut attach, &mut |started| {
         if let Err(e) = started {
             // With its causes: the daemon reports this line (e.g. the AppArmor parser's error).
@@ -34,6 +42,9 @@ pub fn monitor(spec_path: &Path) -> anyhow::Result<()> {
     });
     // Whether init ran or never started, nothing of it may stay behind.
     crate::cgroups::remove(&spec.name);
+    let devices =
+        crate::instances::devices::devices_dir(&crate::paths::Paths::from_env(), &spec.name);
+    crate::instances::devices::cleanup(&devices, spec.nics.iter().map(|n| n.host_name.as_str()));
     let status = result?;
     tracing::info!(instance = %spec.name, status, "Container init exited");
     let requested = spec
@@ -95,5 +106,20 @@ pub fn file(job_path: &Path) -> anyhow::Result<()> {
     let out = job_path.with_extension("result");
     std::fs::write(&out, serde_json::to_vec(&result)?)
         .with_context(|| format!("Failed to write {}", out.display()))?;
+    Ok(())
+}
+
+/// `lxd forkproxy SPEC`: relay a proxy device until killed; prints `Status: Started` once it
+/// relays (the daemon waits for that line or an `Error:` one).
+pub fn proxy(spec_path: &Path) -> anyhow::Result<()> {
+    let spec: lxd_runtime::devices::proxy::ProxySpec = read_json(spec_path)?;
+    lxd_runtime::devices::proxy::run(&spec)?;
+    Ok(())
+}
+
+/// `lxd forkmount JOB`: add or remove one mount in a running container.
+pub fn mount(job_path: &Path) -> anyhow::Result<()> {
+    let job: lxd_runtime::devices::mount::MountJob = read_json(job_path)?;
+    lxd_runtime::devices::mount::run(&job)?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Endpoint handlers, one file per resource; named `<verb>_<resource>`.
 
+pub mod certificates;
 pub mod events;
 pub mod images;
 pub mod instances;

@@ -7,6 +7,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 
+use crate::api::caller::Caller;
 use crate::api::extract::Params;
 use crate::api::{ApiError, ApiResponse, ApiResult};
 use crate::operations::Op;
@@ -56,8 +57,20 @@ pub async fn get_operation_wait(
     State(state): State<AppState>,
     Path(id): Path<String>,
     params: Params,
+    caller: Caller,
 ) -> ApiResult {
+    // Untrusted callers wait on an operation by the secret in its metadata.
+    let secret = params.get("secret").unwrap_or("");
+    if !caller.is_trusted() && secret.is_empty() {
+        return Err(ApiError::Forbidden("not authorized".into()));
+    }
     let op = find(&state, &id)?;
+    if !secret.is_empty() {
+        let meta = op.to_api().metadata.unwrap_or_default();
+        if meta.get("secret").and_then(|s| s.as_str()) != Some(secret) {
+            return Err(ApiError::Forbidden("not authorized".into()));
+        }
+    }
     let timeout = params
         .get("timeout")
         .and_then(|t| t.parse::<f64>().ok())

@@ -1,4 +1,7 @@
-//! `/1.0/profiles`: list, create, show, replace, patch, rename and delete profiles.
+//! `/1.0/profiles`: list, create, show, replace, patch, rename and delete profiles. A changed
+//! profile is applied to the instances using it: their devices' volatile keys follow, and
+//! running ones get devices plugged and unplugged live (failures are reported after the
+//! profile is saved, as LXD does).
 
 use axum::extract::{Path, State};
 use lxd_api::{Profile, ProfilePost, ProfilePut, ProfilesPost};
@@ -51,15 +54,83 @@ fn etag_of(row: &ProfileRow) -> (&lxd_api::ConfigMap, &str, &lxd_api::DevicesMap
     (&row.config, row.description.as_str(), &row.devices)
 }
 
-/// Check config keys and devices of a profile body.
-fn validate(put: &ProfilePut) -> Result<(), String> {
+/// Check config keys and devices of a profile body; `refuse` makes the error of bad input
+/// (a device this server cannot run is a 501).
+fn validate(put: &ProfilePut, refuse: fn(String) -> ApiError) -> Result<(), ApiError> {
     for (k, v) in &put.config {
-        check_instance_value(k, v).map_err(|e| e.to_string())?;
+        check_instance_value(k, v).map_err(|e| refuse(e.to_string()))?;
     }
+    let device_error = |e: lxd_shared::config::devices::DeviceError| {
+        if e.is_not_implemented() {
+            ApiError::NotImplemented(e.to_string())
+        } else {
+            refuse(e.to_string())
+        }
+    };
     for (name, dev) in &put.devices {
-        check_device(name, dev).map_err(|e| e.to_string())?;
+        check_device(name, dev).map_err(device_error)?;
     }
+    lxd_shared::config::devices::nic::check_names_unique(&put.devices).map_err(device_error)?;
     Ok(())
+}
+
+/// Bring the instances that used a profile (as loaded before the change) in line with it:
+/// volatile keys of their devices, and live devices of running ones.
+async fn apply_to_instances(
+    state: &AppState,
+    before: Vec<crate::handlers::instances::store::Loaded>,
+) -> Result<(), ApiError> {
+    use crate::instances::devices;
+    let mut failures = String::new();
+    for old in before {
+        let Ok(now) = crate::handlers::instances::store::load(state, &old.project, &old.row.name)
+        else {
+            continue;
+        };
+        let mut config = now.row.config.clone();
+        let mut changes = lxd_api::ConfigMap::new();
+        for key in
+            devices::volatile::reset_keys(&old.expanded_devices, &now.expanded_devices, &config)
+        {
+            config.remove(&key);
+            changes.insert(key, String::new());
+        }
+        let filled = devices::volatile::fill_nic_keys(&now.expanded_devices, &config);
+        config.extend(filled.clone());
+        changes.extend(filled);
+        if old.running() {
+            match devices::hotplug::apply(
+                state,
+                &old,
+                &old.expanded_devices,
+                &now.expanded_devices,
+                &old.row.config,
+                &config,
+            )
+            .await
+            {
+                Ok(set) => changes.extend(set),
+                Err(e) => failures.push_str(&format!(
+                    " - Project: {}, Instance: {}: {e}\n",
+                    old.project, old.row.name
+                )),
+            }
+        }
+        if !changes.is_empty() {
+            let (p, n) = (old.project.clone(), old.row.name.clone());
+            state
+                .db
+                .write(move |c| lxd_db::instances::set_config_keys(c, &p, &n, &changes))
+                .await?;
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Internal(format!(
+            "The following instances failed to update (profile change still saved):\n{failures}"
+        )))
+    }
 }
 
 fn project_of(state: &AppState, params: &Params) -> Result<String, ApiError> {
@@ -104,7 +175,7 @@ pub async fn post_profiles(
         description: req.description,
         devices: req.devices,
     };
-    validate(&put).map_err(ApiError::BadRequest)?;
+    validate(&put, ApiError::BadRequest)?;
     let row = ProfileRow {
         name: req.name.clone(),
         description: put.description,
@@ -203,6 +274,14 @@ async fn update(
     compute: impl FnOnce(&ProfileRow) -> ProfilePut + Send + 'static,
 ) -> ApiResult {
     let project = project_of(&state, &params)?;
+    let users = state
+        .db
+        .read(|c| lxd_db::instances::instances_using_profile(c, &project, &name))
+        .unwrap_or_default();
+    let before: Vec<_> = users
+        .iter()
+        .filter_map(|(p, n)| crate::handlers::instances::store::load(&state, p, n).ok())
+        .collect();
     let p = project.clone();
     let n = name.clone();
     let outcome = state
@@ -218,8 +297,8 @@ async fn update(
             for dev in next.devices.values_mut() {
                 dev.retain(|_, v| !v.is_empty());
             }
-            if let Err(msg) = validate(&next) {
-                return Ok(Err(ApiError::Internal(msg)));
+            if let Err(refused) = validate(&next, ApiError::Internal) {
+                return Ok(Err(refused));
             }
             let row = ProfileRow {
                 name: n.clone(),
@@ -232,12 +311,14 @@ async fn update(
         })
         .await?;
     outcome?;
+    let applied = apply_to_instances(&state, before).await;
     state.events.lifecycle(
         &project,
         "profile-updated",
         url(&name, &project),
         &caller.requestor(),
     );
+    applied?;
     Ok(ApiResponse::empty())
 }
 

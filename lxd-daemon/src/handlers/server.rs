@@ -31,29 +31,45 @@ fn shown_config(stored: &BTreeMap<String, String>) -> Map<String, Value> {
         .collect()
 }
 
-fn untrusted() -> ServerUntrusted {
+fn untrusted(auth: &str) -> ServerUntrusted {
     ServerUntrusted {
         api_extensions: lxd_api::extensions::implemented(),
         api_status: "stable".into(),
         api_version: "1.0".into(),
-        auth: "trusted".into(),
+        auth: auth.into(),
         public: false,
         auth_methods: vec!["tls".into()],
     }
 }
 
-fn environment(state: &AppState, project: &str, pool_drivers: &[String]) -> ServerEnvironment {
+fn environment(
+    state: &AppState,
+    project: &str,
+    pool_drivers: &[String],
+    https_address: &str,
+) -> ServerEnvironment {
     let f = &state.facts;
+    let (certificate, certificate_fingerprint) = match state.server_cert() {
+        Ok(cert) => (cert.pem.clone(), cert.fingerprint.clone()),
+        Err(e) => {
+            tracing::warn!(error = %e, "No server certificate");
+            (String::new(), String::new())
+        }
+    };
+    let addresses = crate::server::addresses::listen_addresses(
+        https_address,
+        &crate::server::addresses::interface_addresses(),
+    );
     let drivers = lxd_storage::supported_drivers();
     let in_use: Vec<_> = drivers
         .iter()
         .filter(|d| pool_drivers.iter().any(|p| p == d.name))
         .collect();
     ServerEnvironment {
-        addresses: Vec::new(),
+        addresses,
         architectures: f.host.architectures.clone(),
-        certificate: String::new(),
-        certificate_fingerprint: String::new(),
+        certificate,
+        certificate_fingerprint,
         driver: "lxc".into(),
         driver_version: SERVER_VERSION.into(),
         firewall: f.firewall.clone(),
@@ -96,15 +112,24 @@ fn environment(state: &AppState, project: &str, pool_drivers: &[String]) -> Serv
 pub async fn get_server(
     State(state): State<AppState>,
     params: crate::api::extract::Params,
+    caller: Caller,
 ) -> ApiResult {
+    if !caller.is_trusted() {
+        // LXD answers untrusted callers the untrusted fields alone, without an ETag.
+        return Ok(ApiResponse::sync(untrusted("untrusted")));
+    }
     super::require_project(&state, params.project())?;
     let stored = state.db.read(lxd_db::server_config::get_all)?;
     let config = shown_config(&stored);
     let pool_drivers = state.db.read(lxd_db::pools::drivers)?;
+    let https_address = stored
+        .get("core.https_address")
+        .map(String::as_str)
+        .unwrap_or("");
     let server = Server {
         config: config.clone(),
-        untrusted: untrusted(),
-        environment: environment(&state, params.project(), &pool_drivers),
+        untrusted: untrusted("trusted"),
+        environment: environment(&state, params.project(), &pool_drivers, https_address),
     };
     Ok(ApiResponse::sync_etag(server, config))
 }
@@ -145,11 +170,22 @@ async fn update(
         .db
         .write(move |c| lxd_db::server_config::replace_all(c, &write))
         .await?;
+    let https_key = "core.https_address";
+    let https_error = if current.get(https_key) != next.get(https_key) {
+        let address = next.get(https_key).map(String::as_str).unwrap_or("");
+        state.https.update(&state, address).await.err()
+    } else {
+        None
+    };
     let expiry_key = "images.remote_cache_expiry";
     if current.get(expiry_key) != next.get(expiry_key) {
         // As LXD resets its expiry task: a new expiry applies at once.
         let s = state.clone();
         tokio::spawn(async move { crate::tasks::image_expiry::run(&s).await });
+    }
+    if let Some(e) = https_error {
+        // As LXD: the configuration is stored, the failure to listen is reported.
+        return Err(ApiError::internal(e));
     }
     state.events.lifecycle(
         "default",

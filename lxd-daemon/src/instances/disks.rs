@@ -27,10 +27,7 @@ fn is_true(dev: &ConfigMap, key: &str) -> bool {
 
 /// The non-root disks among `devices`, by name.
 fn disks(devices: &DevicesMap) -> impl Iterator<Item = (&String, &ConfigMap)> {
-    devices.iter().filter(|(_, d)| {
-        d.get("type").map(String::as_str) == Some("disk")
-            && d.get("path").map(String::as_str) != Some("/")
-    })
+    devices.iter().filter(|(_, d)| is_extra_disk(d))
 }
 
 /// Where a disk's source is on the host: a custom volume's mount path, or the host path.
@@ -90,6 +87,39 @@ pub fn validate(state: &AppState, project: &str, devices: &DevicesMap) -> Result
     Ok(())
 }
 
+/// The runtime mount of one disk device (`None` when its optional source is missing).
+pub fn mount_one(
+    state: &AppState,
+    project: &str,
+    name: &str,
+    dev: &ConfigMap,
+) -> Result<Option<VolumeBind>, DiskError> {
+    let target = dev.get("path").filter(|p| !p.is_empty()).ok_or_else(|| {
+        DiskError::Start(
+            name.to_string(),
+            "Disk entry is missing the required \"path\" property".into(),
+        )
+    })?;
+    let Some(source) =
+        resolve(state, project, name, dev).map_err(|e| DiskError::Start(name.to_string(), e))?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(VolumeBind {
+        source,
+        target: PathBuf::from(target),
+        readonly: is_true(dev, "readonly"),
+        idmap: dev.get("pool").is_some_and(|p| !p.is_empty()),
+        recursive: is_true(dev, "recursive"),
+    }))
+}
+
+/// Whether a device is a disk other than the root disk.
+pub fn is_extra_disk(dev: &ConfigMap) -> bool {
+    dev.get("type").map(String::as_str) == Some("disk")
+        && dev.get("path").map(String::as_str) != Some("/")
+}
+
 /// The runtime mounts of the disks among the expanded `devices`, sorted by path so parents
 /// are mounted before what is inside them.
 pub fn mounts(
@@ -99,24 +129,9 @@ pub fn mounts(
 ) -> Result<Vec<VolumeBind>, DiskError> {
     let mut out = Vec::new();
     for (name, dev) in disks(devices) {
-        let target = dev.get("path").filter(|p| !p.is_empty()).ok_or_else(|| {
-            DiskError::Start(
-                name.clone(),
-                "Disk entry is missing the required \"path\" property".into(),
-            )
-        })?;
-        let Some(source) =
-            resolve(state, project, name, dev).map_err(|e| DiskError::Start(name.clone(), e))?
-        else {
-            continue;
-        };
-        out.push(VolumeBind {
-            source,
-            target: PathBuf::from(target),
-            readonly: is_true(dev, "readonly"),
-            idmap: dev.get("pool").is_some_and(|p| !p.is_empty()),
-            recursive: is_true(dev, "recursive"),
-        });
+        if let Some(bind) = mount_one(state, project, name, dev)? {
+            out.push(bind);
+        }
     }
     out.sort_by(|a, b| a.target.cmp(&b.target));
     Ok(out)

@@ -2,6 +2,7 @@
 //! runtime specs, with the id maps LXD would give them. Handlers call into it; it never
 //! speaks HTTP.
 
+pub mod devices;
 pub mod disks;
 pub mod idmap;
 pub mod rootfs;

@@ -49,6 +49,7 @@ pub fn container_spec(
         mount_cgroup2: crate::cgroups::host_has_v2(),
         volume_binds: Vec::new(),
         apparmor: None,
+        nics: Vec::new(),
     }
 }
 
@@ -91,6 +92,15 @@ pub fn lxc_conf(spec: &ContainerSpec) -> String {
         None => out.push("# privileged: no user namespace".to_string()),
     }
     out.extend(spec.env.iter().map(|e| format!("lxc.environment = {e}")));
+    for (i, nic) in spec.nics.iter().enumerate() {
+        out.push(format!("lxc.net.{i}.type = phys"));
+        out.push(format!("lxc.net.{i}.name = {}", nic.name));
+        out.push(format!("lxc.net.{i}.flags = up"));
+        out.push(format!("lxc.net.{i}.link = {}", nic.host_name));
+        if let Some(hwaddr) = &nic.hwaddr {
+            out.push(format!("lxc.net.{i}.hwaddr = {hwaddr}"));
+        }
+    }
     out.extend(
         spec.config
             .iter()

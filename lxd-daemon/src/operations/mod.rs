@@ -82,6 +82,10 @@ impl Operations {
             let status = match outcome {
                 Some(Ok(())) => (StatusCode::Success, String::new()),
                 Some(Err(e)) => (StatusCode::Failure, e),
+                // Token operations end without an error text when used or revoked.
+                None if task_op.class == OperationClass::Token => {
+                    (StatusCode::Cancelled, String::new())
+                }
                 None => (StatusCode::Cancelled, "Operation cancelled".to_string()),
             };
             task_op.finish(status.0, status.1);

@@ -1,11 +1,14 @@
-//! The daemon's side of the container runtime: it starts monitors (`lxd forkmonitor`) and
-//! exec helpers (`lxd forkexec`) as separate processes, reads what the monitors record, and
+//! The daemon's side of the container runtime: it starts monitors (`lxd forkmonitor`), exec
+//! helpers (`lxd forkexec`), proxy helpers (`lxd forkproxy`) and live-mount helpers (`lxd
+//! forkmount`) as separate processes, reads what the monitors record, and
 //! signals init to stop. Monitors outlive the daemon; a restarted daemon finds them again
 //! through their state files.
 
 pub mod exec;
 pub mod files;
 pub mod lifecycle;
+pub mod mount;
+pub mod proxy;
 
 use std::path::PathBuf;
 
@@ -28,6 +31,10 @@ pub enum RuntimeError {
     StartFailed(String),
     #[error("The container did not stop within {0} seconds")]
     StopTimeout(i64),
+    #[error("Error occurred when starting proxy device: {0}")]
+    ProxyFailed(String),
+    #[error("{0}")]
+    MountFailed(String),
 }
 
 pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> RuntimeError {

@@ -1,12 +1,9 @@
-//! The accept loop: one HTTP/1.1 connection per client, with its peer credentials attached
-//! to every request and websocket upgrades enabled.
+//! The accept loop of the UNIX socket: one HTTP/1.1 connection per client, with its peer
+//! credentials attached to every request.
 
 use axum::Router;
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use tokio::net::UnixListener;
 use tokio::sync::watch;
-use tower::ServiceExt;
 
 use crate::api::caller::ConnInfo;
 
@@ -28,25 +25,10 @@ pub async fn serve(listener: UnixListener, app: Router, mut stop: watch::Receive
                 uid: Some(cred.uid()),
                 gid: Some(cred.gid()),
                 pid: cred.pid(),
-                protocol: "unix",
+                ..ConnInfo::unix()
             },
-            Err(_) => ConnInfo {
-                protocol: "unix",
-                ..Default::default()
-            },
+            Err(_) => ConnInfo::unix(),
         };
-        let app = app.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-                req.extensions_mut().insert(info.clone());
-                app.clone().oneshot(req)
-            });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .with_upgrades();
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "Connection ended with an error");
-            }
-        });
+        super::conn::spawn(stream, info, app.clone());
     }
 }

@@ -1,7 +1,8 @@
 //! Cached image expiry (`images.remote_cache_expiry`, per project or server-wide, in days):
 //! images downloaded from a remote (`cached`) and not used for that long are deleted with
 //! their files and their image volumes, at start-up and daily. Zero or less keeps them, as in
-//! LXD 5.0.2. Also the start-up sweep of files in `images/` that no image record owns.
+//! LXD 5.0.2. Also the start-up sweep of files in `images/` that no image record owns (partial
+//! downloads are kept for a day so they can resume).
 
 use chrono::{DateTime, Duration, Utc};
 use lxd_api::image::ZERO_TIME;
@@ -103,6 +104,10 @@ pub async fn prune_leftover_files(state: &AppState) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
+        if name == crate::remote_images::download::PARTIAL_DIR {
+            prune_stale_partials(&entry.path());
+            continue;
+        }
         let fp = name.split('.').next().unwrap_or_default();
         if known.iter().any(|k| k == fp) {
             continue;
@@ -116,6 +121,26 @@ pub async fn prune_leftover_files(state: &AppState) {
         match removed {
             Ok(()) => tracing::debug!(file = %name, "Removed leftover image file"),
             Err(e) => tracing::warn!(file = %name, error = %e, "Unable to remove leftover image"),
+        }
+    }
+}
+
+/// Partial downloads are kept so an interrupted download resumes, even after a restart; one
+/// untouched for a day is abandoned.
+fn prune_stale_partials(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let day = std::time::Duration::from_secs(24 * 3600);
+    for entry in entries.flatten() {
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|age| age > day);
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }

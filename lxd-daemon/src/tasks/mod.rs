@@ -1,6 +1,7 @@
 //! Background tasks the daemon runs on a schedule, as LXD's `task` package does: each run is a
 //! task operation (visible in `/1.0/operations`), and none holds up the API.
 
+pub mod image_auto_update;
 pub mod image_expiry;
 pub mod snapshot_expiry;
 
@@ -11,6 +12,7 @@ use crate::state::AppState;
 /// Start every scheduled task; they stop when the daemon shuts down.
 pub fn start(state: &AppState) {
     snapshot_expiry::spawn(state.clone());
+    image_auto_update::spawn(state.clone());
     let s = state.clone();
     spawn_daily(state, move || {
         let s = s.clone();

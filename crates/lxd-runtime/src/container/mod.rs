@@ -10,7 +10,7 @@ pub mod mounts;
 pub mod spec;
 pub mod start;
 
-pub use spec::{ContainerSpec, IdMaps, IdRange, MonitorState, VolumeBind};
+pub use spec::{ContainerSpec, IdMaps, IdRange, MonitorState, NicSpec, VolumeBind};
 
 /// Load the seccomp filter `config` asks for (none when LXD would write no policy), just
 /// before exec.

@@ -66,6 +66,26 @@ pub struct ContainerSpec {
     /// (init runs unconfined).
     #[serde(default)]
     pub apparmor: Option<crate::apparmor::ContainerPolicy>,
+    /// Network interfaces (`nic` devices) the monitor creates in the container's network
+    /// namespace before init runs.
+    #[serde(default)]
+    pub nics: Vec<NicSpec>,
+}
+
+/// One NIC: a veth pair whose host end is `host_name` (a port of `bridge` when set) and whose
+/// peer is `name` inside the container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NicSpec {
+    /// The device's name in the instance's config.
+    pub device: String,
+    pub host_name: String,
+    /// The interface name inside the container.
+    pub name: String,
+    pub hwaddr: Option<String>,
+    pub mtu: Option<u32>,
+    /// The host bridge the host end joins (`nictype=bridged`).
+    #[serde(default)]
+    pub bridge: Option<String>,
 }
 
 /// One disk device mount.

@@ -97,12 +97,23 @@ pub async fn get_alias(
     State(state): State<AppState>,
     Path(name): Path<String>,
     params: Params,
+    caller: Caller,
 ) -> ApiResult {
     let project = image_project(&state, &params)?;
     let alias = state
         .db
         .read(|c| lxd_db::images::alias(c, &project, &name))
         .map_err(not_found)?;
+    if !caller.can_view(params.project()) {
+        // Untrusted callers only see aliases of public images.
+        let target = state
+            .db
+            .read(|c| lxd_db::images::get(c, &project, &alias.target))
+            .map_err(not_found)?;
+        if !target.public {
+            return Err(not_found(lxd_db::DbError::NotFound("Image alias")));
+        }
+    }
     let etag = (
         alias.name.clone(),
         alias.description.clone(),

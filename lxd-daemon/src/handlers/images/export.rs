@@ -11,6 +11,7 @@ use futures_util::StreamExt;
 use tokio_util::io::ReaderStream;
 
 use super::image_project;
+use crate::api::caller::Caller;
 use crate::api::extract::Params;
 use crate::api::{ApiError, ApiResponse, ApiResult};
 use crate::image_store;
@@ -35,6 +36,7 @@ pub async fn get_image_export(
     State(state): State<AppState>,
     Path(fp): Path<String>,
     params: Params,
+    caller: Caller,
 ) -> ApiResult {
     let project = image_project(&state, &params)?;
     let image = state
@@ -44,6 +46,9 @@ pub async fn get_image_export(
             lxd_db::DbError::NotFound(_) => ApiError::not_found("Image not found"),
             other => other.into(),
         })?;
+    if !super::visible_to(&caller, &params, &image) {
+        return Err(super::hidden_image(&image.fingerprint));
+    }
     let fp = image.fingerprint;
     let main = image_store::image_file(&state.paths, &fp);
     let rootfs = image_store::rootfs_file(&state.paths, &fp);

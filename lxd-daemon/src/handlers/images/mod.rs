@@ -1,11 +1,14 @@
 //! `/1.0/images`: the image store's records, files and aliases.
 
 pub mod aliases;
+pub mod copy_remote;
 pub mod export;
 pub mod publish;
 pub mod records;
+pub mod refresh;
 pub mod upload;
 
+use crate::api::caller::Caller;
 use crate::api::extract::Params;
 use crate::api::ApiError;
 use crate::state::AppState;
@@ -47,4 +50,15 @@ pub fn image_url(fingerprint: &str, project: &str) -> String {
     } else {
         format!("/1.0/images/{fingerprint}?project={project}")
     }
+}
+
+/// Whether `caller` may see `image`: callers with access to the request's project see every
+/// image, others (untrusted HTTPS callers) only public ones, as LXD's image endpoints do.
+pub fn visible_to(caller: &Caller, params: &Params, image: &lxd_api::image::Image) -> bool {
+    image.public || caller.can_view(params.project())
+}
+
+/// LXD's answer for a private image asked for by a caller who may not see it.
+pub fn hidden_image(fingerprint: &str) -> ApiError {
+    ApiError::not_found(format!("Image {fingerprint:?} not found"))
 }

@@ -22,11 +22,25 @@ fn load(state: &AppState, project: &str, fingerprint: &str) -> Result<Image, Api
 }
 
 /// `GET /1.0/images`
-pub async fn get_images(State(state): State<AppState>, params: Params) -> ApiResult {
+pub async fn get_images(
+    State(state): State<AppState>,
+    params: Params,
+    caller: Caller,
+) -> ApiResult {
     let project = image_project(&state, &params)?;
-    let fps = state
+    let mut fps = state
         .db
         .read(|c| lxd_db::images::fingerprints(c, &project))?;
+    if !caller.can_view(params.project()) {
+        // Untrusted callers list public images only.
+        let mut public = Vec::new();
+        for f in fps {
+            if load(&state, &project, &f)?.public {
+                public.push(f);
+            }
+        }
+        fps = public;
+    }
     if params.recursion() == 0 {
         return Ok(ApiResponse::sync(
             fps.iter()
@@ -46,9 +60,13 @@ pub async fn get_image(
     State(state): State<AppState>,
     Path(fp): Path<String>,
     params: Params,
+    caller: Caller,
 ) -> ApiResult {
     let project = image_project(&state, &params)?;
     let image = load(&state, &project, &fp)?;
+    if !super::visible_to(&caller, &params, &image) {
+        return Err(super::hidden_image(&image.fingerprint));
+    }
     let etag = image.writable();
     Ok(ApiResponse::sync_etag(image, etag))
 }

@@ -193,6 +193,11 @@ pub async fn post_images(
         let bytes = axum::body::to_bytes(req.into_body(), crate::api::extract::MAX_JSON_BODY)
             .await
             .map_err(|_| ApiError::bad_request("Request body too large"))?;
+        let kind: serde_json::Value = crate::api::extract::parse_json(&bytes)?;
+        if kind["source"]["type"] == "image" {
+            let body: super::copy_remote::ImageCopyPost = crate::api::extract::parse_json(&bytes)?;
+            return super::copy_remote::post_image_copy(&state, project, body, &caller);
+        }
         let body: super::publish::ImagesPost = crate::api::extract::parse_json(&bytes)?;
         super::publish::validate(&state, &project, &body)?;
         let spec = OpSpec::task("Downloading image", &project);

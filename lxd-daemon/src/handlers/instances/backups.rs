@@ -32,7 +32,8 @@ fn short(backup: &str) -> String {
     backup.rsplit('/').next().unwrap_or_default().to_string()
 }
 
-fn records(state: &AppState, inst: &Loaded) -> Vec<InstanceBackup> {
+/// The instance's backups, oldest first.
+pub(crate) fn records(state: &AppState, inst: &Loaded) -> Vec<InstanceBackup> {
     let mut out: Vec<InstanceBackup> = std::fs::read_dir(dir(state, inst))
         .map(|entries| {
             entries
@@ -97,6 +98,29 @@ fn index_yaml(
         .into_iter()
         .filter(|s| snaps.contains(&s.name))
         .collect();
+    let config = serde_json::json!({
+        "container": inst.to_api(),
+        "snapshots": snapshots,
+        "pool": pool_object(state, pool)?,
+        "profiles": profile_objects(state, inst)?,
+        "volume": lxd_api::StorageVolume {
+            name: inst.row.name.clone(),
+            kind: "container".into(),
+            used_by: Some(Vec::new()),
+            location: "none".into(),
+            content_type: "filesystem".into(),
+            project: inst.project.clone(),
+            created_at: lxd_api::image::ZERO_TIME.to_string(),
+            ..Default::default()
+        },
+        "volume_snapshots": snaps.iter().map(|s| lxd_api::StorageVolumeSnapshot {
+            name: s.clone(),
+            expires_at: Some(lxd_api::image::ZERO_TIME.to_string()),
+            content_type: "filesystem".into(),
+            created_at: lxd_api::image::ZERO_TIME.to_string(),
+            ..Default::default()
+        }).collect::<Vec<_>>(),
+    });
     let index = serde_json::json!({
         "name": inst.row.name,
         "backend": driver,
@@ -106,7 +130,7 @@ fn index_yaml(
         // The btrfs driver, the only one with optimized backups here, writes a header.
         "optimized_header": optimized,
         "type": "container",
-        "config": {"container": inst.to_api(), "snapshots": snapshots},
+        "config": config,
     });
     let yaml = |v: &serde_json::Value| {
         yaml_serde::to_string(v)
@@ -114,6 +138,48 @@ fn index_yaml(
             .map_err(|e| e.to_string())
     };
     Ok((yaml(&index)?, yaml(&index["config"])?))
+}
+
+/// The root disk's pool as the backup records it (LXD leaves `used_by` empty there).
+fn pool_object(state: &AppState, pool: &str) -> Result<lxd_api::StoragePool, String> {
+    let row = state
+        .db
+        .read(|c| lxd_db::pools::get(c, pool))
+        .map_err(|e| e.to_string())?;
+    Ok(lxd_api::StoragePool {
+        config: row.config,
+        description: row.description,
+        name: row.name,
+        driver: row.driver,
+        used_by: Vec::new(),
+        status: row.status,
+        locations: vec!["none".to_string()],
+    })
+}
+
+/// The instance's profiles, in its order, as the backup records them.
+fn profile_objects(state: &AppState, inst: &Loaded) -> Result<Vec<lxd_api::Profile>, String> {
+    let project = state
+        .db
+        .read(|c| lxd_db::profiles::effective_project(c, &inst.project))
+        .map_err(|e| e.to_string())?;
+    inst.row
+        .profiles
+        .iter()
+        .map(|name| {
+            let row = state
+                .db
+                .read(|c| lxd_db::profiles::get(c, &project, name))
+                .map_err(|e| e.to_string())?;
+            Ok(lxd_api::Profile {
+                config: row.config,
+                description: row.description,
+                devices: row.devices,
+                name: row.name,
+                used_by: Vec::new(),
+            })
+        })
+        .collect()
 }
 
 /// Refresh `backup.yaml` in the instance volume, as LXD does before every backup (an import

@@ -1,4 +1,5 @@
-//! `POST /1.0/instances`: create an instance from a local image (or empty), as an operation.
+//! `POST /1.0/instances`: create an instance from a local image, an image downloaded from a
+//! remote server (simplestreams or LXD), or empty, as an operation.
 
 use axum::extract::State;
 use lxd_api::instance::InstancesPost;
@@ -42,26 +43,62 @@ fn validate(req: &InstancesPost) -> Result<(), ApiError> {
             .map_err(|e| ApiError::bad_request(format!("Invalid config: {e}")))?;
     }
     for (name, dev) in &req.devices {
-        check_device(name, dev).map_err(ApiError::bad_request)?;
+        check_device(name, dev)
+            .map_err(|e| crate::instances::devices::refusal(e, "Invalid devices: "))?;
     }
     Ok(())
 }
 
-/// Resolve the image source to a full fingerprint and its record.
+/// Where an instance's rootfs comes from.
+enum RootSource {
+    Empty,
+    /// An image already in the store.
+    Local(lxd_api::image::Image),
+    /// An image to download (or find cached) from a remote server first.
+    Remote(crate::remote_images::DownloadArgs),
+}
+
+/// Resolve the image source: a local image's record, or what to download.
 fn source_image(
     state: &AppState,
     project: &str,
     req: &InstancesPost,
-) -> Result<Option<lxd_api::image::Image>, ApiError> {
+    caller: &Caller,
+) -> Result<RootSource, ApiError> {
     let src = &req.source;
     match src.kind.as_str() {
-        "none" => Ok(None),
+        "none" => Ok(RootSource::Empty),
+        "image" if !src.server.is_empty() => {
+            let alias = if !src.fingerprint.is_empty() {
+                src.fingerprint.clone()
+            } else if !src.alias.is_empty() {
+                src.alias.clone()
+            } else {
+                return Err(ApiError::bad_request("No image fingerprint or alias given"));
+            };
+            let image_project = crate::handlers::images::image_project_named(state, project)?;
+            Ok(RootSource::Remote(crate::remote_images::DownloadArgs {
+                project: image_project,
+                server: src.server.clone(),
+                protocol: src.protocol.clone(),
+                certificate: src.certificate.clone(),
+                secret: src.secret.clone(),
+                alias,
+                image_type: if req.kind.is_empty() {
+                    "container".into()
+                } else {
+                    req.kind.clone()
+                },
+                set_cached: true,
+                prefer_cached: true,
+                auto_update: auto_update_cached(state, project),
+                public: false,
+                source_project: src.project.clone(),
+                requestor: caller.requestor(),
+                fresh_index: false,
+            }))
+        }
         "image" => {
-            if !src.server.is_empty() {
-                return Err(ApiError::NotImplemented(
-                    "Images from remote servers are not implemented yet".into(),
-                ));
-            }
             let image_project = crate::handlers::images::image_project_named(state, project)?;
             let fp = if !src.fingerprint.is_empty() {
                 src.fingerprint.clone()
@@ -80,12 +117,29 @@ fn source_image(
                 .db
                 .read(|c| lxd_db::images::get(c, &image_project, &fp))
                 .map_err(|_| ApiError::not_found("Image not found"))?;
-            Ok(Some(image))
+            Ok(RootSource::Local(image))
         }
         other => Err(ApiError::bad_request(format!(
             "Unknown source type {other}"
         ))),
     }
+}
+
+/// `images.auto_update_cached` of the project, else the server's (default true).
+fn auto_update_cached(state: &AppState, project: &str) -> bool {
+    let read = state.db.read(|c| {
+        let server = lxd_db::server_config::get_all(c)?;
+        let project = lxd_db::projects::get(c, project)?.config;
+        Ok((project, server))
+    });
+    let Ok((project, server)) = read else {
+        return true;
+    };
+    project
+        .get("images.auto_update_cached")
+        .or_else(|| server.get("images.auto_update_cached"))
+        .and_then(|v| lxd_shared::config::values::parse_bool(v))
+        .unwrap_or(true)
 }
 
 /// `POST /1.0/instances` with a `copy` source.
@@ -180,6 +234,8 @@ pub async fn post_instances(
         })
         .map_err(|_| ApiError::bad_request("Requested profile doesn't exist"))?;
     let (_, expanded_devices) = lxd_db::instances::expand(&profile_rows, &req.config, &req.devices);
+    lxd_shared::config::devices::nic::check_names_unique(&expanded_devices)
+        .map_err(|e| crate::instances::devices::refusal(e, "Invalid devices: "))?;
     let pool_name = root_pool(&expanded_devices).ok_or_else(|| {
         ApiError::bad_request("Failed getting root disk: No root device could be found")
     })?;
@@ -191,14 +247,23 @@ pub async fn post_instances(
                 "Failed getting root disk: Storage pool {pool_name:?} not found"
             ))
         })?;
-    let image = source_image(&state, &project, &req)?;
+    let root_source = source_image(&state, &project, &req, &caller)?;
 
     let mut spec = OpSpec::task("Creating instance", &project);
     spec.class = OperationClass::Task;
     spec.resources = Some(op_resources(&req.name, &project));
     let task_state = state.clone();
     let requestor = caller.requestor();
-    let op = state.operations.start(spec, move |_op| async move {
+    let op = state.operations.start(spec, move |op| async move {
+        let image = match root_source {
+            RootSource::Empty => None,
+            RootSource::Local(image) => Some(image),
+            RootSource::Remote(args) => Some(
+                crate::remote_images::download_image(&task_state, Some(op), &args)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            ),
+        };
         let name = req.name.clone();
         let storage_name = runtime_name(&project, &name);
         let paths = task_state.paths.clone();
@@ -223,6 +288,9 @@ pub async fn post_instances(
             config.insert("volatile.apply_template".into(), "create".into());
         }
         config.insert("volatile.uuid".into(), uuid::Uuid::new_v4().to_string());
+        let nic_keys =
+            crate::instances::devices::volatile::fill_nic_keys(&expanded_devices, &config);
+        config.extend(nic_keys);
         let architecture = image
             .as_ref()
             .map(|i| i.architecture.clone())
@@ -250,8 +318,10 @@ pub async fn post_instances(
             return Err(e.to_string());
         }
         if let Some(image) = &image {
+            let image_project = crate::handlers::images::image_project_named(&task_state, &project)
+                .map_err(|e| e.to_string())?;
             let (p, f, now) = (
-                project.clone(),
+                image_project,
                 image.fingerprint.clone(),
                 crate::time::now_rfc3339(),
             );

@@ -1,5 +1,5 @@
 //! `DELETE /1.0/instances/{name}`: refused while running; otherwise an operation that removes
-//! the volume, the monitor's files and the record.
+//! the volume, the monitor's files, the device files and the record.
 
 use axum::extract::{Path, State};
 
@@ -41,6 +41,12 @@ pub async fn remove(state: &AppState, inst: &Loaded) -> Result<(), String> {
         &inst.project,
         &inst.row.name,
     );
+    let devices = crate::instances::devices::devices_dir(&state.paths, &inst.runtime_name());
+    crate::instances::devices::cleanup(
+        &devices,
+        crate::instances::devices::recorded_host_names(&inst.row.config),
+    );
+    let _ = std::fs::remove_dir_all(devices);
     let backups = state
         .paths
         .var

@@ -30,7 +30,14 @@ pub fn instance_state(inst: &Loaded) -> InstanceState {
             swap_usage: usage.swap as i64,
             swap_usage_peak: usage.swap_peak as i64,
         },
-        network: None,
+        network: inst.init_pid.map(|pid| {
+            crate::instances::devices::network_state::read(
+                pid,
+                &inst.expanded_devices,
+                &inst.row.config,
+            )
+            .unwrap_or_default()
+        }),
         pid: inst.init_pid.map(i64::from).unwrap_or(0),
         processes: if inst.running() {
             usage.processes as i64
@@ -98,7 +105,7 @@ pub async fn get_instances(
     }
 }
 
-/// `GET /1.0/instances/{name}`
+/// `GET /1.0/instances/{name}` (`?recursion=1`: with state, snapshots and backups)
 pub async fn get_instance(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -108,6 +115,16 @@ pub async fn get_instance(
     let inst = load(&state, &project, &name)?;
     let api = inst.to_api();
     let etag = api.writable();
+    if params.recursion() > 0 {
+        // `instance_get_full`: the instance with its state, snapshots and backups.
+        let full = InstanceFull {
+            state: Some(instance_state(&inst)),
+            snapshots: super::snapshots::list(&state, &project, &name)?,
+            backups: super::backups::records(&state, &inst),
+            instance: api,
+        };
+        return Ok(ApiResponse::sync_etag(full, etag));
+    }
     Ok(ApiResponse::sync_etag(api, etag))
 }
 

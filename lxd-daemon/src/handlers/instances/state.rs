@@ -10,6 +10,7 @@ use crate::api::caller::Caller;
 use crate::api::extract::{LxdJson, Params};
 use crate::api::{ApiError, ApiResponse, ApiResult};
 use crate::events::Requestor;
+use crate::instances::devices;
 use crate::operations::OpSpec;
 use crate::state::AppState;
 
@@ -75,14 +76,48 @@ pub async fn start(state: &AppState, inst: &Loaded) -> Result<(), String> {
         &inst.row.name,
         &inst.expanded_config,
     )?;
+    // Devices: NICs (with the MAC and name they keep across starts) and device nodes.
+    let filled = devices::volatile::fill_nic_keys(&inst.expanded_devices, &inst.row.config);
+    let mut device_config = inst.row.config.clone();
+    device_config.extend(filled.clone());
+    keys.extend(filled);
+    let devices_dir = devices::devices_dir(&state.paths, &storage_name);
+    let prepared = devices::prepare_start(
+        &devices_dir,
+        &inst.expanded_devices,
+        &device_config,
+        spec.idmap.as_ref(),
+    )?;
+    spec.volume_binds.extend(prepared.unix_binds);
+    spec.nics = prepared.nics;
     let _ = std::fs::create_dir_all(&spec.state_dir);
     let _ = std::fs::write(
         spec.state_dir.join("lxc.conf"),
         crate::instances::spec::lxc_conf(&spec),
     );
-    crate::runtime::lifecycle::start(&state.paths, &spec)
-        .await
-        .map_err(|e| e.to_string())?;
+    let host_names: Vec<String> = spec.nics.iter().map(|n| n.host_name.clone()).collect();
+    let started = crate::runtime::lifecycle::start(&state.paths, &spec).await;
+    let running = match started {
+        Ok(running) => running,
+        Err(e) => {
+            devices::cleanup(&devices_dir, host_names.iter().map(String::as_str));
+            return Err(e.to_string());
+        }
+    };
+    keys.extend(devices::host_name_keys(&spec.nics));
+    if let Err(e) = devices::start_proxies(
+        &state.paths,
+        &storage_name,
+        &inst.expanded_devices,
+        running.init_pid,
+    )
+    .await
+    {
+        // As LXD: a device that fails after init started stops the instance again.
+        let _ = crate::runtime::lifecycle::stop(&state.paths, &storage_name, true, 0).await;
+        devices::cleanup(&devices_dir, host_names.iter().map(String::as_str));
+        return Err(e);
+    }
     keys.insert("volatile.last_state.power".into(), "RUNNING".into());
     record(state, inst, keys, true).await
 }
@@ -97,11 +132,25 @@ pub async fn stop(
     crate::runtime::lifecycle::stop(&state.paths, &inst.runtime_name(), force, timeout)
         .await
         .map_err(|e| e.to_string())?;
-    let keys = [(
+    // The monitor cleans up too when init ends; doing it here as well means the host ends
+    // are gone when the stop answers, whoever gets there first.
+    let current = load(state, &inst.project, &inst.row.name)
+        .map(|i| i.row.config)
+        .unwrap_or_else(|_| inst.row.config.clone());
+    let dir = devices::devices_dir(&state.paths, &inst.runtime_name());
+    devices::cleanup(&dir, devices::recorded_host_names(&current));
+    let mut keys: lxd_api::ConfigMap = [(
         "volatile.last_state.power".to_string(),
         "STOPPED".to_string(),
     )]
     .into();
+    // An empty value removes the key: NICs have no host end while stopped.
+    keys.extend(
+        current
+            .keys()
+            .filter(|k| k.starts_with("volatile.") && k.ends_with(".host_name"))
+            .map(|k| (k.clone(), String::new())),
+    );
     record(state, inst, keys, false).await
 }
 

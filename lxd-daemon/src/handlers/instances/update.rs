@@ -1,5 +1,6 @@
 //! `PUT` and `PATCH /1.0/instances/{name}`: edit config, devices, profiles and description as
-//! an operation, validated as at creation; limits change live on a running container.
+//! an operation, validated as at creation; limits change live on a running container, and
+//! devices are plugged and unplugged live (a device that fails to plug refuses the change).
 
 use axum::extract::{Path, State};
 use lxd_api::instance::InstancePut;
@@ -11,6 +12,7 @@ use super::{instance_url, op_resources};
 use crate::api::caller::Caller;
 use crate::api::extract::{IfMatch, LxdJson, Params};
 use crate::api::{ApiError, ApiResponse, ApiResult};
+use crate::instances::devices;
 use crate::operations::OpSpec;
 use crate::state::AppState;
 
@@ -20,7 +22,7 @@ fn validate(put: &InstancePut) -> Result<(), ApiError> {
             .map_err(|e| ApiError::bad_request(format!("Invalid config: {e}")))?;
     }
     for (name, dev) in &put.devices {
-        check_device(name, dev).map_err(ApiError::bad_request)?;
+        check_device(name, dev).map_err(|e| devices::refusal(e, "Invalid devices: "))?;
     }
     Ok(())
 }
@@ -140,7 +142,16 @@ async fn update(
     if !next.architecture.is_empty() {
         row.architecture = next.architecture;
     }
-    let (new_config, _) = expand(&state, &project, &row)?;
+    let (new_config, new_devices) = expand(&state, &project, &row)?;
+    lxd_shared::config::devices::nic::check_names_unique(&new_devices)
+        .map_err(|e| devices::refusal(e, "Invalid devices: "))?;
+    // Devices' volatile keys: those of removed or replaced devices go, new NICs get a MAC and
+    // a name.
+    for key in devices::volatile::reset_keys(&inst.expanded_devices, &new_devices, &row.config) {
+        row.config.remove(&key);
+    }
+    let filled = devices::volatile::fill_nic_keys(&new_devices, &row.config);
+    row.config.extend(filled);
     if inst.running() {
         crate::cgroups::update_limits(&inst.row.name, &inst.expanded_config, &new_config)
             .map_err(|e| ApiError::bad_request(format!("Invalid config: {e}")))?;
@@ -160,6 +171,19 @@ async fn update(
     let task_state = state.clone();
     let requestor = caller.requestor();
     let op = state.operations.start(spec, move |_| async move {
+        let mut row = row;
+        if inst.running() {
+            let set = devices::hotplug::apply(
+                &task_state,
+                &inst,
+                &inst.expanded_devices,
+                &new_devices,
+                &inst.row.config,
+                &row.config,
+            )
+            .await?;
+            row.config.extend(set);
+        }
         let p = project.clone();
         task_state
             .db
