@@ -360,14 +360,17 @@ pub fn netcat(address: &str) -> std::io::Result<()> {
         None => UnixStream::connect(address)?,
     };
     let reader = stream.try_clone()?;
+    // Raw descriptors: std's stdout is line-buffered, which would hold rsync's protocol bytes.
+    use std::os::fd::AsFd;
+    let mut stdin = std::fs::File::from(std::io::stdin().as_fd().try_clone_to_owned()?);
+    let mut stdout = std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned()?);
     let to_socket = std::thread::spawn(move || {
         let mut s = &stream;
-        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut s);
+        let _ = std::io::copy(&mut stdin, &mut s);
         let _ = stream.shutdown(std::net::Shutdown::Write);
     });
     let mut r = &reader;
-    let _ = std::io::copy(&mut r, &mut std::io::stdout().lock());
-    let _ = std::io::stdout().flush();
+    let _ = std::io::copy(&mut r, &mut stdout);
     // rsync closes our stdin once it is done; if it never does, leaving is still right.
     drop(to_socket);
     Ok(())
