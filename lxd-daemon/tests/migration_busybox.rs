@@ -101,7 +101,8 @@ fn rootfs(d: &Daemon, pool: &str, name: &str) -> PathBuf {
         .join("rootfs")
 }
 
-/// Write `/root/data` with `text`, owned 1000:1001, mode 0640, and a dir mode 0711.
+/// Write `/root/data` with `text`, owned 1000:1001, mode 0640, and a dir mode 0711. Texts
+/// differ in length: rsync skips a file of the same size and second of modification.
 fn write_data(d: &Daemon, pool: &str, name: &str, text: &str) {
     let root = rootfs(d, pool, name);
     let file = root.join("root/data");
@@ -152,7 +153,7 @@ fn exists(d: &Daemon, name: &str) -> bool {
         .is_ok()
 }
 
-/// c1 on `a`'s pool `pool`: snap0 ("one"), snap1 ("two"), then "three" live.
+/// c1 on `a`'s pool `pool`: snap0 ("one"), snap1 ("two-2"), then "three-33" live.
 fn source_with_snapshots(a: &Daemon, pool: &str) {
     a.op(
         "POST",
@@ -164,9 +165,9 @@ fn source_with_snapshots(a: &Daemon, pool: &str) {
     );
     write_data(a, pool, "c1", "one");
     snapshot(a, "c1", "snap0");
-    write_data(a, pool, "c1", "two");
+    write_data(a, pool, "c1", "two-2");
     snapshot(a, "c1", "snap1");
-    write_data(a, pool, "c1", "three");
+    write_data(a, pool, "c1", "three-33");
 }
 
 /// `b`'s `name` equals `a`'s c1: data, owners, modes, snapshot list and each snapshot's data.
@@ -180,7 +181,7 @@ fn assert_same(a: &Daemon, a_pool: &str, b: &Daemon, b_pool: &str, name: &str) {
             "{name}/{snap}"
         );
     }
-    assert_eq!(data(b, b_pool, name).0, "three");
+    assert_eq!(data(b, b_pool, name).0, "three-33");
     let busybox = rootfs(b, b_pool, name).join("bin/busybox");
     assert_eq!(std::fs::metadata(busybox).unwrap().mode() & 0o777, 0o755);
 }
@@ -207,11 +208,11 @@ fn copy_and_move_with_snapshots_between_two_daemons() {
 
     // Refresh: a new snapshot and new data on the source reach the copy.
     snapshot(&a, "c1", "snap2");
-    write_data(&a, "default", "c1", "four");
+    write_data(&a, "default", "c1", "four-4444");
     cli.ok(&["copy", "a:c1", "b:relayed", "--mode", "relay", "--refresh"]);
-    assert_eq!(data(&b, "default", "relayed").0, "four");
+    assert_eq!(data(&b, "default", "relayed").0, "four-4444");
     assert_eq!(snapshot_names(&b, "relayed"), ["snap0", "snap1", "snap2"]);
-    write_data(&a, "default", "c1", "three");
+    write_data(&a, "default", "c1", "three-33");
 
     listen_https(&b);
     cli.ok(&["copy", "a:c1", "b:pushed", "--mode", "push"]);
@@ -231,7 +232,7 @@ fn copy_and_move_with_snapshots_between_two_daemons() {
         "relay",
     ]);
     assert!(snapshot_names(&b, "alone").is_empty());
-    assert_eq!(data(&b, "default", "alone").0, "three");
+    assert_eq!(data(&b, "default", "alone").0, "three-33");
 
     // A snapshot as the source becomes a plain instance.
     cli.ok(&["copy", "a:c1/snap0", "b:fromsnap", "--mode", "relay"]);
@@ -343,7 +344,7 @@ fn btrfs_pools_migrate_with_send_receive() {
 
     // Refresh sends only the new snapshot incrementally.
     snapshot(&a, "c1", "snap2");
-    write_data(&a, "bt", "c1", "four");
+    write_data(&a, "bt", "c1", "four-4444");
     cli.ok(&[
         "copy",
         "a:c1",
@@ -354,7 +355,7 @@ fn btrfs_pools_migrate_with_send_receive() {
         "-s",
         "bt",
     ]);
-    assert_eq!(data(&b, "bt", "c2").0, "four");
+    assert_eq!(data(&b, "bt", "c2").0, "four-4444");
     assert_eq!(snapshot_names(&b, "c2"), ["snap0", "snap1", "snap2"]);
 
     // btrfs to dir falls back to rsync.
