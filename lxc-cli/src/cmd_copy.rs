@@ -2,7 +2,7 @@
 //! /1.0/instances` with a `copy` source (an instance, or `<instance>/<snapshot>`) after the
 //! client applied `-c`, `-d`, `-p`, `--no-profiles`, `-e` and `-s` to the source's writable
 //! fields and stripped volatile keys; `--refresh` re-PUTs the writable fields afterwards.
-//! Copies between remotes (migration) are refused until this client speaks migration.
+//! Between two servers the same request travels as a migration (`cmd_copy_remote.rs`).
 
 use anyhow::{anyhow, bail, Result};
 use clap::Args;
@@ -185,7 +185,16 @@ fn copy_source(
     s
 }
 
-/// lxc's `copyInstance` for a destination on the source's server.
+/// How a migration source is asked for (when the destination is another server).
+struct MigrationSource {
+    path: String,
+    body: Value,
+    base_image: String,
+    live: bool,
+    instance_only: bool,
+}
+
+/// lxc's `copyInstance`: a copy request on one server, a migration between two.
 pub(crate) async fn copy_instance(
     ctx: &Ctx,
     plan: &CopyPlan<'_>,
@@ -213,9 +222,7 @@ pub(crate) async fn copy_instance(
     } else {
         ctx.connect(&dst_remote).await?
     };
-    if src_remote != dst_remote {
-        bail!("Copying instances between remotes is not supported by this client yet");
-    }
+    let local = source.connector().endpoint() == dest.connector().endpoint();
     if let Some(p) = f.target_project.as_deref().filter(|p| !p.is_empty()) {
         dest = dest.with_project(p);
     }
@@ -233,6 +240,7 @@ pub(crate) async fn copy_instance(
     crate::cmd_launch::device_overrides(&f.device)?;
     let mut start = false;
     let mut refresh_put = None;
+    let migration;
     let req = if let Some((inst, snap)) = src_name.split_once('/') {
         if f.instance_only {
             bail!("--instance-only can't be passed when the source is a snapshot");
@@ -263,6 +271,13 @@ pub(crate) async fn copy_instance(
         req["source"] = copy_source(&format!("{inst}/{snap}"), base, live, false, false, false);
         req["instance_type"] = json!("");
         req["type"] = json!("");
+        migration = MigrationSource {
+            path: crate::cmd_snapshot::snapshot_path(inst, snap),
+            body: json!({"name": dst_name, "migration": true, "target": null, "live": live}),
+            base_image: base.to_string(),
+            live,
+            instance_only: false,
+        };
         req
     } else {
         let (mut entry, _) = source.get_instance(&src_name).await?;
@@ -281,28 +296,63 @@ pub(crate) async fn copy_instance(
         } else {
             &dst_name
         };
+        let live = plan.stateful && running;
         let mut req = put;
         req["name"] = json!(name);
         req["source"] = copy_source(
             &src_name,
             base,
-            plan.stateful && running,
+            live,
             f.instance_only,
             plan.refresh,
             f.allow_inconsistent,
         );
         req["instance_type"] = json!("");
         req["type"] = entry["type"].clone();
+        migration = MigrationSource {
+            path: lxd_client::instances::instance_path(&src_name),
+            body: json!({"name": "", "migration": true, "live": live,
+                "instance_only": f.instance_only, "container_only": f.instance_only,
+                "target": null, "pool": "", "project": "",
+                "allow_inconsistent": f.allow_inconsistent}),
+            base_image: base.to_string(),
+            live,
+            instance_only: f.instance_only,
+        };
         req
     };
     if let Some(t) = f.target.as_deref().filter(|t| !t.is_empty()) {
         dest = dest.with_target(t);
     }
-    let op = dest.create_instance(&req).await?;
     let mut progress = ProgressRenderer::new("Transferring instance: ", ctx.flags.quiet);
-    let res = dest
-        .wait_operation_with_progress(&op.id, |t| progress.update(t))
-        .await;
+    let res = if local {
+        match dest.create_instance(&req).await {
+            Ok(op) => dest
+                .wait_operation_with_progress(&op.id, |t| progress.update(t))
+                .await
+                .map_err(anyhow::Error::from),
+            Err(e) => Err(e.into()),
+        }
+    } else {
+        let mut body = req.clone();
+        if let Some(map) = body.as_object_mut() {
+            map.remove("source");
+        }
+        let m = crate::cmd_copy_remote::Migration {
+            source: &source,
+            dest: &dest,
+            mode: &f.mode,
+            req: body,
+            source_path: migration.path,
+            source_req: migration.body,
+            base_image: migration.base_image,
+            live: migration.live,
+            instance_only: migration.instance_only,
+            refresh: plan.refresh,
+            allow_inconsistent: f.allow_inconsistent,
+        };
+        crate::cmd_copy_remote::run(m, &mut |t| progress.update(t)).await
+    };
     progress.done("");
     let op = res?;
     if let Some(mut put) = refresh_put {

@@ -1,7 +1,7 @@
 //! `lxc move` on one server, as lxc 5.0.2 does it: a rename (`POST /1.0/instances/<name>
 //! {"name"}`, or a snapshot rename), a server-side pool or project move (`migration: true` with
 //! `pool` / `project` when the server has `instance_pool_move` / `instance_project_move`), or a
-//! copy plus a forced delete. Moves between remotes are refused until migration exists.
+//! copy plus a forced delete. Between remotes the copy is a migration (`cmd_copy_remote.rs`).
 
 use anyhow::{anyhow, bail, Result};
 use clap::Args;

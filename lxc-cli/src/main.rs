@@ -12,6 +12,7 @@ mod cmd_config_template;
 mod cmd_config_trust;
 mod cmd_console;
 mod cmd_copy;
+mod cmd_copy_remote;
 mod cmd_delete;
 mod cmd_exec;
 mod cmd_export;

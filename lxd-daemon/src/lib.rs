@@ -12,6 +12,7 @@ pub mod handlers;
 pub mod image_store;
 pub mod instances;
 pub mod logging;
+pub mod migration;
 pub mod operations;
 pub mod paths;
 pub mod remote_images;

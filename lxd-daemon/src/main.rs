@@ -1,5 +1,6 @@
 //! The `lxd` daemon binary: serves the LXD REST API on a UNIX socket, and offers the
-//! sub-commands `waitready`, `shutdown`, `activateifneeded`, `version` and `init`.
+//! sub-commands `waitready`, `shutdown`, `activateifneeded`, `version` and `init` (and the
+//! hidden helpers the daemon runs: `forkmonitor`, `forkexec`, `forkfile`, `netcat`).
 
 use lxd_daemon::{cmd, daemon, handlers};
 
@@ -51,6 +52,9 @@ enum Command {
     /// Check whether a path can be idmapped for a container (internal)
     #[command(hide = true)]
     Forkidmapprobe { path: PathBuf, uid: u32, gid: u32 },
+    /// Relay stdin and stdout to a migration socket, as rsync's remote shell (internal)
+    #[command(hide = true)]
+    Netcat { address: String, name: String },
     /// Relay a proxy device between the host and a container (internal)
     #[command(hide = true)]
     Forkproxy { spec: PathBuf },
@@ -83,6 +87,9 @@ fn main() {
                 Ok(yes) => std::process::exit(if yes { 0 } else { 1 }),
                 Err(e) => Err(e),
             }
+        }
+        Some(Command::Netcat { address, name: _ }) => {
+            lxd_daemon::migration::rsync::netcat(&address).map_err(anyhow::Error::from)
         }
         Some(Command::Forkproxy { spec }) => cmd::fork::proxy(&spec),
         Some(Command::Forkmount { job }) => cmd::fork::mount(&job),

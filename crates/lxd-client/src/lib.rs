@@ -20,6 +20,7 @@ pub mod image_upload;
 pub mod images;
 pub mod instance_metadata;
 pub mod instances;
+pub mod migration;
 pub mod multipart;
 pub mod operations;
 pub mod profiles;

@@ -8,6 +8,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 pub use crate::error::{FillError, StorageError};
+use crate::migration::{MigrationArgs, StreamChannel};
 use crate::volume::{self, Pool, Volume, VolumeType, ALL_VOLUME_TYPES};
 
 /// A pool's config keys.
@@ -224,5 +225,39 @@ pub trait StorageDriver: Send + Sync {
         _prepare: Filler<'_>,
     ) -> Result<PathBuf, StorageError> {
         Err(StorageError::NotSupported("Restoring an optimized backup"))
+    }
+
+    /// Whether the driver moves volumes to a pool of its own kind in its own stream format
+    /// (LXD offers `BTRFS` before `RSYNC` for such pools).
+    fn migration_streams(&self) -> bool {
+        false
+    }
+
+    /// Send volume (or snapshot `parent/snap`) `name` and `args.snapshots` over `channel` in
+    /// the driver's stream format, as the migration target's driver expects them.
+    fn send_volume_migration(
+        &self,
+        _pool: &Pool,
+        _vol_type: VolumeType,
+        _name: &str,
+        _args: &MigrationArgs,
+        _channel: &mut dyn StreamChannel,
+    ) -> Result<(), StorageError> {
+        Err(StorageError::NotSupported("Optimized migration"))
+    }
+
+    /// Create (or with `args.refresh` bring up to date) volume `vol` and its snapshots from
+    /// the streams a peer driver of the same kind sends. `prepare` sees each received volume
+    /// (snapshots first) while it is still writable. Returns the volume's path; what was
+    /// created is removed again on failure.
+    fn create_volume_from_migration(
+        &self,
+        _pool: &Pool,
+        _vol: &Volume,
+        _args: &MigrationArgs,
+        _channel: &mut dyn StreamChannel,
+        _prepare: Filler<'_>,
+    ) -> Result<PathBuf, StorageError> {
+        Err(StorageError::NotSupported("Optimized migration"))
     }
 }

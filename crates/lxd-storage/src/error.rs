@@ -68,6 +68,8 @@ pub enum StorageError {
         #[source]
         source: FillError,
     },
+    #[error("{0}")]
+    Transfer(String),
     #[error("Unexpected output of {0:?}")]
     UnexpectedOutput(&'static str),
     #[error("Failed to {action} {path}")]

@@ -1,6 +1,7 @@
 //! Storage drivers behind one trait. Drivers act on the filesystem and external tools only (all
 //! run through an injected `CommandRunner`); the daemon's storage backend records their results
-//! in the database. The btrfs driver sends and receives volumes as `btrfs send` streams.
+//! in the database. The btrfs driver sends and receives volumes as `btrfs send` streams, for
+//! optimized backups and for migrations to another btrfs pool ([`migration`]).
 
 pub mod btrfs;
 pub mod config;
@@ -9,6 +10,7 @@ pub mod driver;
 pub mod error;
 pub mod fsutil;
 pub mod generic;
+pub mod migration;
 pub mod rsync;
 pub mod volume;
 
@@ -18,6 +20,7 @@ use lxd_sys::command::{CommandRunner, RealCommandRunner};
 
 pub use driver::{BackupSink, BackupSource, DriverInfo, Filler, PoolConfig, StorageDriver};
 pub use error::{FillError, StorageError};
+pub use migration::{MigrationArgs, StreamChannel};
 pub use volume::{ContentType, Pool, Volume, VolumeType};
 
 /// Drivers this build supports on this host, as listed in `storage_supported_drivers`

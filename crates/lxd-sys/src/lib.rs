@@ -10,9 +10,11 @@
 //! - [`resources`]: the inventory of `GET /1.0/resources`.
 //! - [`pool`]: usage of a storage pool's filesystem.
 //! - [`activation`]: listening sockets handed over by systemd.
+//! - [`btrfs`]: the btrfs ioctl that sets a subvolume's received UUID.
 //! - [`command`]: the [`CommandRunner`] trait for external tools, with a recording fake.
 
 pub mod activation;
+pub mod btrfs;
 pub mod command;
 pub mod fdpass;
 pub mod host;

@@ -4,11 +4,12 @@
 //! subvolume snapshots; quotas are qgroup limits.
 //!
 //! Split by concern: [`pool`] (config, create, delete), [`mount`], [`subvol`] (subvolume primitives),
-//! [`volume`], [`snapshot`], [`quota`], [`send`] (send/receive streams) and [`backup`]
-//! (optimized backups). Every tool runs through the injected [`CommandRunner`];
+//! [`volume`], [`snapshot`], [`quota`], [`send`] (send/receive streams), [`backup`]
+//! (optimized backups) and [`migrate`] (migration to another btrfs pool). Every tool runs through the injected [`CommandRunner`];
 //! the driver never touches the database.
 
 mod backup;
+mod migrate;
 mod mount;
 mod pool;
 pub mod send;
@@ -30,6 +31,7 @@ use lxd_sys::command::{CommandRunner, RealCommandRunner};
 
 use crate::driver::{BackupSink, BackupSource, DriverInfo, Filler, PoolConfig, StorageDriver};
 use crate::error::StorageError;
+use crate::migration::{MigrationArgs, StreamChannel};
 use crate::volume::{Pool, Volume, VolumeType};
 
 /// The `btrfs` driver.
@@ -279,5 +281,31 @@ impl StorageDriver for BtrfsDriver {
         prepare: Filler<'_>,
     ) -> Result<PathBuf, StorageError> {
         self.restore_optimized(pool, vol, snapshots, header, open, prepare)
+    }
+
+    fn migration_streams(&self) -> bool {
+        true
+    }
+
+    fn send_volume_migration(
+        &self,
+        pool: &Pool,
+        vol_type: VolumeType,
+        name: &str,
+        args: &MigrationArgs,
+        channel: &mut dyn StreamChannel,
+    ) -> Result<(), StorageError> {
+        self.send_migration(pool, vol_type, name, args, channel)
+    }
+
+    fn create_volume_from_migration(
+        &self,
+        pool: &Pool,
+        vol: &Volume,
+        args: &MigrationArgs,
+        channel: &mut dyn StreamChannel,
+        prepare: Filler<'_>,
+    ) -> Result<PathBuf, StorageError> {
+        self.receive_migration(pool, vol, args, channel, prepare)
     }
 }

@@ -119,10 +119,6 @@ fn source_image(
                 .map_err(|_| ApiError::not_found("Image not found"))?;
             Ok(RootSource::Local(image))
         }
-        "migration" => Err(ApiError::NotImplemented(format!(
-            "Instance source {:?} is not implemented yet",
-            src.kind
-        ))),
         other => Err(ApiError::bad_request(format!(
             "Unknown source type {other}"
         ))),
@@ -205,6 +201,9 @@ pub async fn post_instances(
     validate(&req)?;
     crate::instances::disks::validate(&state, &project, &req.devices)
         .map_err(ApiError::bad_request)?;
+    if req.source.kind == "migration" {
+        return super::migrate_target::create(state, project, req, caller).await;
+    }
     if state
         .db
         .read(|c| lxd_db::instances::get(c, &project, &req.name))

@@ -13,6 +13,8 @@ pub mod import;
 pub mod list;
 pub mod logs;
 pub mod metadata;
+pub mod migrate_source;
+pub mod migrate_target;
 pub mod own_stop;
 pub mod rename;
 pub mod snapshot_edit;

@@ -1,5 +1,6 @@
 //! `POST /1.0/instances/{name}`: rename a stopped instance (its volume, snapshots, log
-//! directory and record); migration requests answer "not implemented" until remotes exist.
+//! directory and record); with `migration: true` it becomes a migration source
+//! ([`super::migrate_source`]).
 //! `PUT /1.0/instances`: the same state change for every instance (`lxc stop --all`).
 
 use axum::extract::{Path, State};
@@ -10,7 +11,7 @@ use lxd_storage::VolumeType;
 use super::store::{load, project_of, runtime_name};
 use super::{instance_url, op_resources};
 use crate::api::caller::Caller;
-use crate::api::extract::{LxdJson, Params};
+use crate::api::extract::{parse_json, LxdJson, Params};
 use crate::api::{ApiError, ApiResponse, ApiResult};
 use crate::operations::OpSpec;
 use crate::state::AppState;
@@ -21,14 +22,15 @@ pub async fn post_instance(
     Path(name): Path<String>,
     params: Params,
     caller: Caller,
-    LxdJson(req): LxdJson<InstancePost>,
+    body: axum::body::Bytes,
 ) -> ApiResult {
+    let raw: serde_json::Value = parse_json(&body)?;
+    let req: InstancePost = parse_json(&body)?;
     let project = project_of(&state, &params)?;
     let inst = load(&state, &project, &name)?;
     if req.migration {
-        return Err(ApiError::NotImplemented(
-            "Migration is not implemented yet".into(),
-        ));
+        let live = super::migrate_source::requested_live(&raw);
+        return super::migrate_source::start(state, inst, None, req, live).await;
     }
     validate_instance_name(&req.name)
         .map_err(|e| ApiError::bad_request(format!("Invalid instance name: {e}")))?;

@@ -1,5 +1,5 @@
-//! `POST /1.0/instances/{name}/snapshots/{snap}` (rename; the migration form answers "not
-//! implemented") and `PUT`/`PATCH` on a snapshot, which change only its `expires_at`, with
+//! `POST /1.0/instances/{name}/snapshots/{snap}` (rename, or with `migration: true` a
+//! migration source, [`super::migrate_source`]) and `PUT`/`PATCH` on a snapshot, which change only its `expires_at`, with
 //! LXD 5.0.2's checks, error texts and ETag (the hash of `[expires_at]`).
 
 use axum::body::Bytes;
@@ -37,10 +37,10 @@ pub async fn post_snapshot(
 ) -> ApiResult {
     let project = project_of(&state, &params)?;
     let inst = load(&state, &project, &name)?;
-    load_snapshot(&state, &project, &name, &snap)?;
+    let row = load_snapshot(&state, &project, &name, &snap)?;
     let raw: Value = parse_json(&body)?;
     if raw.get("migration").and_then(Value::as_bool) == Some(true) {
-        return Err(ApiError::not_implemented());
+        return super::migrate_source::start_snapshot(state, inst, row, &raw).await;
     }
     let new = match raw.get("name") {
         Some(Value::String(s)) => s.clone(),

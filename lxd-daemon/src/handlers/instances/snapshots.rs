@@ -19,7 +19,7 @@ pub(super) fn snapshot_url(instance: &str, snap: &str) -> String {
     format!("/1.0/instances/{instance}/snapshots/{snap}")
 }
 
-pub(super) fn to_api(state: &AppState, project: &str, row: SnapshotRow) -> InstanceSnapshot {
+pub(crate) fn to_api(state: &AppState, project: &str, row: SnapshotRow) -> InstanceSnapshot {
     let shadow = lxd_db::instances::InstanceRow {
         config: row.config.clone(),
         devices: row.devices.clone(),
