@@ -219,7 +219,7 @@ async fn run_websockets(
     } else {
         let (mut sockets, rx) = collect_required(&op, &["0", "1", "2"]).await?;
         let control = match sockets.remove("control") {
-            Some(ws) => ControlSocket::Connected(ws),
+            Some(ws) => ControlSocket::Connected(Box::new(ws)),
             None => ControlSocket::Later(rx),
         };
         piped(&state, &spec, &op, sockets, control).await?
@@ -301,7 +301,7 @@ pub(super) async fn control_loop(
 
 /// The control socket of a piped exec: connected with the streams, or perhaps later.
 enum ControlSocket {
-    Connected(WebSocket),
+    Connected(Box<WebSocket>),
     Later(UnboundedReceiver<OpSocket>),
 }
 
@@ -340,7 +340,7 @@ async fn piped(
     let pid_file = proc.pid_file.clone();
     let ctl = tokio::spawn(async move {
         let control = match control {
-            ControlSocket::Connected(ws) => Some(ws),
+            ControlSocket::Connected(ws) => Some(*ws),
             ControlSocket::Later(rx) => late_control(rx).await,
         };
         if let Some(control) = control {
