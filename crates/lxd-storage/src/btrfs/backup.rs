@@ -8,6 +8,7 @@
 //! parent), then makes each writable, moves it into place and sets read-only again what the
 //! header says was read-only, as LXD does. The tarball itself is the daemon's business.
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::send::{encode_path_name, relative, OptimizedHeader, SubvolumeInfo};
@@ -78,7 +79,13 @@ impl BtrfsDriver {
             .unwrap_or_default();
         let tmp = work.join(format!("lxd_backup_btrfs{}_{stamp}", std::process::id()));
         let result = (|| {
-            let mut file = std::fs::File::create(&tmp).map_err(StorageError::io("create", &tmp))?;
+            // 0600, as LXD writes the stream files it puts into an optimized backup.
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)
+                .map_err(StorageError::io("create", &tmp))?;
             write(&mut file)?;
             file.sync_all().map_err(StorageError::io("write", &tmp))?;
             drop(file);
