@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use lxd_runtime::cgroup::{
-    apply_writes, freeze, plan_limits, read_usage, thaw, Backend, CgroupBase, CgroupHost,
-    CgroupPaths, HostFacts, RealCgroupFs,
+    apply_writes, freeze, plan_limits, read_usage, thaw, Backend, CgroupBase, CgroupError,
+    CgroupHost, CgroupPaths, HostFacts, RealCgroupFs,
 };
 use lxd_sys::paths::HostPaths;
 use nix::unistd::Pid;
@@ -78,12 +78,25 @@ pub fn join_closure(name: &str) -> impl FnMut(Pid) -> Result<(), String> {
     }
 }
 
-/// Remove the container's cgroup once init has ended.
+/// Remove the container's cgroup once init has ended. The kernel kills the rest of the pid
+/// namespace when init dies, but their exits may lag a little: a busy cgroup is retried for up
+/// to a second.
 pub fn remove(name: &str) {
-    if let Ok((fs, _, paths)) = open(name) {
-        if paths.exists(&fs) {
-            if let Err(e) = paths.remove(&fs) {
+    let Ok((fs, _, paths)) = open(name) else {
+        return;
+    };
+    for attempt in 0..100 {
+        if !paths.exists(&fs) {
+            return;
+        }
+        match paths.remove(&fs) {
+            Ok(()) => return,
+            Err(CgroupError::Busy(_)) if attempt < 99 => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => {
                 tracing::warn!(instance = name, error = %e, "Failed to remove the container's cgroup");
+                return;
             }
         }
     }

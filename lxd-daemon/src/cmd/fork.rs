@@ -33,18 +33,26 @@ pub fn monitor(spec_path: &Path) -> anyhow::Result<()> {
         attach_cgroups(pid)?;
         crate::instances::devices::nic::attach_at_start(pid.as_raw(), &spec.nics)
     };
-    let result = lxd_runtime::container::monitor::run(&spec, &mut attach, &mut |started| {
-        if let Err(e) = started {
-            // With its causes: the daemon reports this line (e.g. the AppArmor parser's error).
-            let e = crate::apparmor::chain(e);
-            eprintln!("Failed to start container {:?}: {e}", spec.name);
-        }
-    });
-    // Whether init ran or never started, nothing of it may stay behind.
-    crate::cgroups::remove(&spec.name);
-    let devices =
-        crate::instances::devices::devices_dir(&crate::paths::Paths::from_env(), &spec.name);
-    crate::instances::devices::cleanup(&devices, spec.nics.iter().map(|n| n.host_name.as_str()));
+    let report =
+        &mut |started: Result<nix::unistd::Pid, &lxd_runtime::container::start::StartError>| {
+            if let Err(e) = started {
+                // With its causes: the daemon reports this line (e.g. the AppArmor parser's error).
+                let e = crate::apparmor::chain(e);
+                eprintln!("Failed to start container {:?}: {e}", spec.name);
+            }
+        };
+    // Whether init ran or never started, nothing of it may stay behind; this runs before the
+    // end is recorded, so a start that follows at once does not race with it.
+    let cleanup = &mut || {
+        crate::cgroups::remove(&spec.name);
+        let devices =
+            crate::instances::devices::devices_dir(&crate::paths::Paths::from_env(), &spec.name);
+        crate::instances::devices::cleanup(
+            &devices,
+            spec.nics.iter().map(|n| n.host_name.as_str()),
+        );
+    };
+    let result = lxd_runtime::container::monitor::run(&spec, &mut attach, report, cleanup);
     let status = result?;
     tracing::info!(instance = %spec.name, status, "Container init exited");
     let requested = spec

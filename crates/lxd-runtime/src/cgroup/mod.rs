@@ -51,7 +51,7 @@ pub use warnings::CgroupWarning;
 #[derive(Debug, Error)]
 pub enum CgroupError {
     /// A file or directory operation on a cgroup filesystem failed.
-    #[error("Failed to {action} {path:?}")]
+    #[error("Failed to {action} {path:?}: {source}")]
     Io {
         action: &'static str,
         path: PathBuf,

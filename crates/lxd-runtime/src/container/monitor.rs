@@ -56,10 +56,14 @@ fn release_apparmor(spec: &ContainerSpec) {
 
 /// Start the container and watch it until init ends. Returns init's exit status. `started`
 /// is called once init runs (the daemon's helper reports success to its parent there).
+/// `ended` is called once init has ended or failed to start, before either is reported, so
+/// what it tears down (cgroups, host-side devices) is gone before the daemon may start the
+/// container again.
 pub fn run(
     spec: &ContainerSpec,
     attach_cgroups: &mut dyn FnMut(Pid) -> Result<(), String>,
     started: &mut dyn FnMut(Result<Pid, &StartError>),
+    ended: &mut dyn FnMut(),
 ) -> Result<i32, StartError> {
     std::fs::create_dir_all(&spec.state_dir).map_err(|e| StartError::Setup {
         what: "the state directory",
@@ -69,6 +73,7 @@ pub fn run(
         Ok(r) => r,
         Err(e) => {
             release_apparmor(spec);
+            ended();
             started(Err(&e));
             return Err(e);
         }
@@ -110,6 +115,7 @@ pub fn run(
     done.store(true, Ordering::Release);
     let _ = console.join();
     let _ = std::fs::remove_file(&socket);
+    ended();
     state.exit_status = Some(status);
     let _ = write_state(spec, &state);
     Ok(status)
