@@ -2,7 +2,10 @@
 //! free port). An untrusted caller (curl without a client certificate) gets the untrusted
 //! `GET /1.0` and 403 elsewhere; the real `lxc` 5.0.2 is refused with a wrong trust password,
 //! admitted with the right one and with a join token made by `lxc config trust add`; unsetting
-//! the address closes the port. Parts needing curl or the real lxc are skipped with a printed
+//! the address closes the port. A private image is hidden from an untrusted caller until it
+//! passes a download token (`POST /1.0/images/<fp>/secret`). A push mode image copy between
+//! two daemons: the target's token, the source's upload, the token's settings applied, and
+//! a forged token refused. Parts needing curl or the real lxc are skipped with a printed
 //! reason when those programs are missing.
 
 use std::path::Path;
@@ -213,4 +216,232 @@ fn https_untrusted_password_token_and_live_unset() {
         std::net::TcpStream::connect(&address).is_err(),
         "port still open after unsetting core.https_address"
     );
+}
+
+fn socket_json(
+    dir: &Path,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> serde_json::Value {
+    rt().block_on(request(
+        &dir.join("unix.socket"),
+        method,
+        path,
+        body.as_ref(),
+    ))
+    .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+}
+
+/// A minimal unified image (metadata.yaml and an empty rootfs) as a gzip tarball.
+fn tiny_image(dir: &Path) -> std::path::PathBuf {
+    let src = dir.join("img");
+    std::fs::create_dir_all(src.join("rootfs/etc")).unwrap();
+    std::fs::write(
+        src.join("metadata.yaml"),
+        "architecture: x86_64\ncreation_date: 1700000000\nproperties:\n  os: Tiny\n",
+    )
+    .unwrap();
+    let out = dir.join("tiny.tar.gz");
+    let ok = Command::new("tar")
+        .arg("-C")
+        .arg(&src)
+        .arg("-czf")
+        .arg(&out)
+        .args(["metadata.yaml", "rootfs"])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    out
+}
+
+#[test]
+fn private_image_by_download_token() {
+    if !have("curl") {
+        println!("skipping: curl is not installed");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("lxd");
+    std::fs::create_dir(&dir).unwrap();
+    let _daemon = start(&dir);
+    let address = format!("127.0.0.1:{}", free_port());
+    patch_config(&dir, serde_json::json!({"core.https_address": address}));
+    let base = format!("https://{address}");
+
+    // Upload a private image over the socket.
+    let image = tiny_image(tmp.path());
+    let out = curl(&[
+        "-s",
+        "--unix-socket",
+        dir.join("unix.socket").to_str().unwrap(),
+        "-X",
+        "POST",
+        "--data-binary",
+        &format!("@{}", image.display()),
+        "http://lxd/1.0/images",
+    ]);
+    let op: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = op["metadata"]["id"].as_str().unwrap();
+    let done = socket_json(
+        &dir,
+        "GET",
+        &format!("/1.0/operations/{id}/wait?timeout=30"),
+        None,
+    );
+    assert_eq!(done["status"], "Success", "{done}");
+    let fp = done["metadata"]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let status = |url: &str| {
+        let out = curl(&["-sk", "-o", "/dev/null", "-w", "%{http_code}", url]);
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let record = format!("{base}/1.0/images/{fp}");
+    let export = format!("{base}/1.0/images/{fp}/export");
+    assert_eq!(
+        status(&record),
+        "404",
+        "a private image shown to an untrusted caller"
+    );
+    assert_eq!(status(&format!("{record}?secret=guess")), "404");
+
+    // A token: a `token` operation with a secret, naming the image.
+    let token = socket_json(&dir, "POST", &format!("/1.0/images/{fp}/secret"), None);
+    assert_eq!(token["class"], "token", "{token}");
+    assert_eq!(token["description"], "Image download token");
+    assert_eq!(token["resources"]["images"][0], format!("/1.0/images/{fp}"));
+    let secret = token["metadata"]["secret"].as_str().unwrap().to_string();
+    assert_eq!(secret.len(), 64);
+
+    // With it, the record and then the file (as LXD's client fetches them, one after the other).
+    let out = curl(&["-sk", &format!("{record}?secret={secret}")]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["metadata"]["fingerprint"], fp.as_str(), "{v}");
+    assert_eq!(v["metadata"]["public"], false);
+    let file = tmp.path().join("export");
+    let out = curl(&[
+        "-sk",
+        "-o",
+        file.to_str().unwrap(),
+        "-w",
+        "%{http_code}",
+        &format!("{export}?secret={secret}"),
+    ]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "200");
+    use sha2::Digest;
+    let digest = hex::encode(sha2::Sha256::digest(std::fs::read(&file).unwrap()));
+    assert_eq!(digest, fp, "the exported file is not the image");
+
+    // The first use cancelled the token.
+    let id = token["id"].as_str().unwrap();
+    let op = socket_json(&dir, "GET", &format!("/1.0/operations/{id}"), None);
+    assert_eq!(op["status"], "Cancelled", "{op}");
+    // A forged secret does not open it.
+    assert_eq!(status(&format!("{export}?secret={secret}0")), "404");
+}
+
+/// Upload `image` over `dir`'s socket and return its fingerprint.
+fn upload(dir: &Path, image: &Path) -> String {
+    let out = curl(&[
+        "-s",
+        "--unix-socket",
+        dir.join("unix.socket").to_str().unwrap(),
+        "-X",
+        "POST",
+        "--data-binary",
+        &format!("@{}", image.display()),
+        "http://lxd/1.0/images",
+    ]);
+    let op: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = op["metadata"]["id"].as_str().unwrap();
+    let done = socket_json(
+        dir,
+        "GET",
+        &format!("/1.0/operations/{id}/wait?timeout=30"),
+        None,
+    );
+    assert_eq!(done["status"], "Success", "{done}");
+    done["metadata"]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn push_mode_image_copy_between_daemons() {
+    if !have("curl") {
+        println!("skipping: curl is not installed");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    std::fs::create_dir(&src).unwrap();
+    std::fs::create_dir(&dst).unwrap();
+    let _a = start(&src);
+    let _b = start(&dst);
+    let target = format!("127.0.0.1:{}", free_port());
+    patch_config(&dst, serde_json::json!({"core.https_address": target}));
+    let certificate = std::fs::read_to_string(dst.join("server.crt")).unwrap();
+    let fp = upload(&src, &tiny_image(tmp.path()));
+
+    // A token on the target, as `lxc image copy --mode push` asks for it.
+    let token = socket_json(
+        &dst,
+        "POST",
+        "/1.0/images",
+        Some(serde_json::json!({
+            "source": {"fingerprint": fp, "mode": "push"},
+            "aliases": [{"name": "pushed", "description": "by push"}],
+            "properties": {"os": "Pushed"},
+            "public": true,
+        })),
+    );
+    assert_eq!(token["class"], "token", "{token}");
+    let secret = token["metadata"]["secret"].as_str().unwrap().to_string();
+    assert_eq!(token["metadata"]["properties"]["os"], "Pushed");
+
+    let export = |secret: &str| {
+        let op = socket_json(
+            &src,
+            "POST",
+            &format!("/1.0/images/{fp}/export"),
+            Some(serde_json::json!({
+                "target": format!("https://{target}"),
+                "certificate": certificate,
+                "secret": secret,
+                "project": "default",
+            })),
+        );
+        let id = op["id"].as_str().unwrap().to_string();
+        socket_json(
+            &src,
+            "GET",
+            &format!("/1.0/operations/{id}/wait?timeout=60"),
+            None,
+        )
+    };
+    // A forged token is refused by the target and nothing is recorded there.
+    let done = export("forged");
+    assert_eq!(done["status"], "Failure", "{done}");
+    assert!(
+        done["err"].as_str().unwrap().contains("not authorized"),
+        "{done}"
+    );
+    let images = socket_json(&dst, "GET", "/1.0/images", None);
+    assert_eq!(images.as_array().unwrap().len(), 0, "{images}");
+
+    let done = export(&secret);
+    assert_eq!(done["status"], "Success", "{done}");
+    let image = socket_json(&dst, "GET", &format!("/1.0/images/{fp}"), None);
+    assert_eq!(image["fingerprint"], fp.as_str());
+    assert_eq!(image["public"], true, "{image}");
+    assert_eq!(image["properties"]["os"], "Pushed", "{image}");
+    assert_eq!(image["aliases"][0]["name"], "pushed", "{image}");
+    // The token was used up.
+    let id = token["id"].as_str().unwrap();
+    let op = socket_json(&dst, "GET", &format!("/1.0/operations/{id}"), None);
+    assert_eq!(op["status"], "Cancelled", "{op}");
 }

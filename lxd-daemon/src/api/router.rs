@@ -6,7 +6,7 @@ use axum::Router;
 
 use super::error::ApiError;
 use super::extract::MAX_JSON_BODY;
-use crate::handlers::images::{aliases, export, records, refresh, upload};
+use crate::handlers::images::{aliases, export, push, records, refresh, secret, upload};
 use crate::handlers::instances::{
     backups, console, create, delete, exec, files, list, logs, metadata, rename, snapshot_edit,
     snapshots, state, update,
@@ -45,7 +45,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("patch", "/1.0/images/{fingerprint}"),
     ("delete", "/1.0/images/{fingerprint}"),
     ("get", "/1.0/images/{fingerprint}/export"),
+    ("post", "/1.0/images/{fingerprint}/export"),
     ("post", "/1.0/images/{fingerprint}/refresh"),
+    ("post", "/1.0/images/{fingerprint}/secret"),
     ("get", "/1.0/instances"),
     ("post", "/1.0/instances"),
     ("put", "/1.0/instances"),
@@ -364,11 +366,15 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/1.0/images/{fingerprint}/export",
-            get(export::get_image_export),
+            get(export::get_image_export).post(push::post_image_export),
         )
         .route(
             "/1.0/images/{fingerprint}/refresh",
             axum::routing::post(refresh::post_image_refresh),
+        )
+        .route(
+            "/1.0/images/{fingerprint}/secret",
+            axum::routing::post(secret::post_image_secret),
         )
         .route(
             "/1.0/images/aliases",

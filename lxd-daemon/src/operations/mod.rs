@@ -15,7 +15,7 @@ use std::time::Duration;
 use lxd_api::{OperationClass, StatusCode};
 
 use crate::events::EventBus;
-pub use op::{Op, OpSocket};
+pub use op::{constant_time_eq, Op, OpSocket};
 
 /// How long a finished operation stays queryable.
 pub const KEEP_FINISHED: Duration = Duration::from_secs(5);

@@ -1,7 +1,7 @@
-//! A small HTTPS GET client for image servers (hyper 1 over tokio-rustls): one connection per
-//! request, redirects followed as Go's client does (up to 10), optional `Range`, and timeouts
-//! on connecting, on the response head and on a stalled body so a dead server never holds the
-//! per-image download lock for long.
+//! A small HTTPS client for image servers (hyper 1 over tokio-rustls): GET, and POST for
+//! pushing an image; one connection per request, redirects followed as Go's client does (up
+//! to 10), optional `Range`, and timeouts on connecting, on the response head and on a
+//! stalled body so a dead server never holds the per-image download lock for long.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -147,11 +147,16 @@ impl HttpsClient {
         )))
     }
 
-    async fn get_once(
+    /// A connection to `url`'s server, ready for one request with a body of type `B`.
+    async fn connect<B>(
         &self,
         url: &HttpsUrl,
-        range_from: Option<u64>,
-    ) -> Result<hyper::Response<Incoming>, RemoteError> {
+    ) -> Result<hyper::client::conn::http1::SendRequest<B>, RemoteError>
+    where
+        B: hyper::body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let fail = |e: &dyn std::fmt::Display| {
             RemoteError::Http(format!(
                 "Failed to connect to https://{}: {e}",
@@ -173,12 +178,27 @@ impl HttpsClient {
         let tls = tokio::time::timeout(CONNECT_TIMEOUT, connect)
             .await
             .map_err(|_| fail(&"timed out"))??;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
             .await
             .map_err(|e| fail(&e))?;
         tokio::spawn(async move {
             let _ = conn.await;
         });
+        Ok(sender)
+    }
+
+    async fn get_once(
+        &self,
+        url: &HttpsUrl,
+        range_from: Option<u64>,
+    ) -> Result<hyper::Response<Incoming>, RemoteError> {
+        let fail = |e: &dyn std::fmt::Display| {
+            RemoteError::Http(format!(
+                "Failed to connect to https://{}: {e}",
+                url.authority()
+            ))
+        };
+        let mut sender = self.connect(url).await?;
         let mut request = hyper::Request::get(url.path.as_str())
             .header(http::header::HOST, url.authority())
             .header(http::header::USER_AGENT, USER_AGENT);
@@ -192,6 +212,43 @@ impl HttpsClient {
             .await
             .map_err(|_| fail(&"timed out waiting for the response"))?
             .map_err(|e| fail(&e))
+    }
+
+    /// `POST url` with `headers` and a streamed `body` (an image upload); no redirects. The
+    /// response is awaited for as long as the upload takes.
+    pub async fn post<B>(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: B,
+    ) -> Result<(http::StatusCode, Bytes), RemoteError>
+    where
+        B: hyper::body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let parsed = HttpsUrl::parse(url)?;
+        let fail = |e: &dyn std::fmt::Display| {
+            RemoteError::Http(format!(
+                "Failed to send to https://{}: {e}",
+                parsed.authority()
+            ))
+        };
+        let mut sender = self.connect(&parsed).await?;
+        let mut request = hyper::Request::post(parsed.path.as_str())
+            .header(http::header::HOST, parsed.authority())
+            .header(http::header::USER_AGENT, USER_AGENT);
+        for (name, value) in headers {
+            request = request.header(*name, value.as_str());
+        }
+        let request = request.body(body).map_err(|e| fail(&e))?;
+        let response = sender.send_request(request).await.map_err(|e| fail(&e))?;
+        let status = response.status();
+        let body = tokio::time::timeout(IDLE_TIMEOUT, response.into_body().collect())
+            .await
+            .map_err(|_| fail(&"timed out reading the response"))?
+            .map_err(|e| fail(&e))?;
+        Ok((status, body.to_bytes()))
     }
 
     /// `GET url` and the whole body (small documents: JSON indexes and API replies), with its

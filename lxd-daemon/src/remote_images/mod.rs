@@ -11,6 +11,7 @@ pub mod fetch;
 pub mod http;
 pub mod lxd_protocol;
 pub mod progress;
+pub mod push;
 pub mod refresh;
 pub mod simplestreams;
 pub mod tls;

@@ -19,7 +19,7 @@ use crate::state::AppState;
 const DESCRIPTION: &str = "Executing operation";
 
 /// A random 32-byte secret in hex (LXD's `RandomCryptoString`).
-fn random_secret() -> String {
+pub fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     hex::encode(bytes)
@@ -138,6 +138,8 @@ pub fn consume(state: &AppState, secret: &str) -> Result<Option<CertificatesPost
         .list(Some("default"))
         .into_iter()
         .filter(|op| op.class == OperationClass::Token && op.status() == StatusCode::Running)
+        // Image download tokens (`POST /1.0/images/<fp>/secret`) name their image.
+        .filter(|op| op.to_api().resources.is_none())
         .find_map(|op| {
             let meta = op.to_api().metadata.unwrap_or_default();
             (meta.get("secret").and_then(Value::as_str) == Some(secret)).then_some((op, meta))

@@ -62,12 +62,8 @@ pub fn post_image_copy(
     caller: &Caller,
 ) -> ApiResult {
     match req.source.mode.as_str() {
+        // Push mode never gets here: `post_images` hands it to `push::post_push_token`.
         "" | "pull" => {}
-        "push" => {
-            return Err(ApiError::NotImplemented(
-                "Push mode image copies are not implemented".into(),
-            ))
-        }
         other => return Err(ApiError::bad_request(format!("Unknown mode {other:?}"))),
     }
     if req.source.server.is_empty() {

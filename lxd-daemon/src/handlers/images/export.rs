@@ -46,7 +46,7 @@ pub async fn get_image_export(
             lxd_db::DbError::NotFound(_) => ApiError::not_found("Image not found"),
             other => other.into(),
         })?;
-    if !super::visible_to(&caller, &params, &image) {
+    if !super::visible_to(&state, &caller, &params, &project, &image) {
         return Err(super::hidden_image(&image.fingerprint));
     }
     let fp = image.fingerprint;

@@ -4,8 +4,10 @@ pub mod aliases;
 pub mod copy_remote;
 pub mod export;
 pub mod publish;
+pub mod push;
 pub mod records;
 pub mod refresh;
+pub mod secret;
 pub mod upload;
 
 use crate::api::caller::Caller;
@@ -52,10 +54,20 @@ pub fn image_url(fingerprint: &str, project: &str) -> String {
     }
 }
 
-/// Whether `caller` may see `image`: callers with access to the request's project see every
-/// image, others (untrusted HTTPS callers) only public ones, as LXD's image endpoints do.
-pub fn visible_to(caller: &Caller, params: &Params, image: &lxd_api::image::Image) -> bool {
-    image.public || caller.can_view(params.project())
+/// Whether `caller` may see `image` (in `project`): callers with access to the request's
+/// project see every image, others (untrusted HTTPS callers) public ones and those they hold
+/// a download token for (`?secret=`), as LXD's image endpoints do.
+pub fn visible_to(
+    state: &AppState,
+    caller: &Caller,
+    params: &Params,
+    project: &str,
+    image: &lxd_api::image::Image,
+) -> bool {
+    let token = params.get("secret").unwrap_or_default();
+    // A token is used up by any request that carries it, as in LXD.
+    let by_token = secret::valid(state, project, &image.fingerprint, token);
+    image.public || caller.can_view(params.project()) || by_token
 }
 
 /// LXD's answer for a private image asked for by a caller who may not see it.

@@ -64,7 +64,7 @@ pub async fn get_image(
 ) -> ApiResult {
     let project = image_project(&state, &params)?;
     let image = load(&state, &project, &fp)?;
-    if !super::visible_to(&caller, &params, &image) {
+    if !super::visible_to(&state, &caller, &params, &project, &image) {
         return Err(super::hidden_image(&image.fingerprint));
     }
     let etag = image.writable();

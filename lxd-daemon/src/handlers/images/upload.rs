@@ -140,6 +140,8 @@ struct UploadHeaders {
     properties: lxd_api::ConfigMap,
     profiles: Option<Vec<String>>,
     fingerprint: Option<String>,
+    /// A push mode token (`X-LXD-secret`), with `fingerprint` naming the image.
+    secret: Option<String>,
 }
 
 fn parse_headers(headers: &HeaderMap) -> UploadHeaders {
@@ -171,6 +173,7 @@ fn parse_headers(headers: &HeaderMap) -> UploadHeaders {
         properties,
         profiles,
         fingerprint: get("X-LXD-fingerprint").filter(|f| !f.is_empty()),
+        secret: get("X-LXD-secret").filter(|s| !s.is_empty()),
     }
 }
 
@@ -183,6 +186,15 @@ pub async fn post_images(
 ) -> ApiResult {
     let project = image_project(&state, &params)?;
     let headers = parse_headers(req.headers());
+    // A token is used up whoever brings it; without one only trusted callers may upload.
+    let token = match (&headers.fingerprint, &headers.secret) {
+        (Some(fp), Some(secret)) => super::secret::take(&state, &project, fp, secret),
+        _ => None,
+    };
+    let trusted = caller.can_view(params.project());
+    if !trusted && token.is_none() {
+        return Err(ApiError::Forbidden("not authorized".into()));
+    }
     let content_type = req
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
@@ -194,6 +206,13 @@ pub async fn post_images(
             .await
             .map_err(|_| ApiError::bad_request("Request body too large"))?;
         let kind: serde_json::Value = crate::api::extract::parse_json(&bytes)?;
+        if !trusted {
+            return Err(ApiError::Forbidden("not authorized".into()));
+        }
+        if kind["source"]["mode"] == "push" {
+            let body: super::push::PushRequest = crate::api::extract::parse_json(&bytes)?;
+            return super::push::post_push_token(&state, &project, body, &caller);
+        }
         if kind["source"]["type"] == "image" {
             let body: super::copy_remote::ImageCopyPost = crate::api::extract::parse_json(&bytes)?;
             return super::copy_remote::post_image_copy(&state, project, body, &caller);
@@ -222,7 +241,18 @@ pub async fn post_images(
     } else {
         receive_raw(&state, req.into_body()).await?
     };
-    let spec = OpSpec::task("Downloading image", &project);
+    let mut spec = OpSpec::task("Downloading image", &project);
+    // The pusher is not trusted: it waits for this operation with a secret of its own.
+    let wait_secret = token
+        .is_some()
+        .then(crate::handlers::certificates::tokens::random_secret);
+    if let Some(secret) = &wait_secret {
+        spec.metadata = Some(
+            [("secret".to_string(), secret.clone().into())]
+                .into_iter()
+                .collect(),
+        );
+    }
     let task_state = state.clone();
     let requestor = caller.requestor();
     let op = state.operations.start(spec, move |op| async move {
@@ -238,8 +268,11 @@ pub async fn post_images(
         let mut meta = serde_json::Map::new();
         meta.insert("fingerprint".into(), received.fingerprint.clone().into());
         meta.insert("size".into(), received.size.to_string().into());
+        if let Some(secret) = wait_secret {
+            meta.insert("secret".into(), secret.into());
+        }
         op.set_metadata(meta);
-        let result = record(&task_state, &project, &received, headers).await;
+        let result = record(&task_state, &project, &received, headers, token).await;
         if result.is_err() {
             received.discard();
         } else {
@@ -259,6 +292,7 @@ async fn record(
     project: &str,
     r: &Received,
     headers: UploadHeaders,
+    token: Option<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<(), String> {
     let (p, fp) = (project.to_string(), r.fingerprint.clone());
     if state
@@ -278,7 +312,7 @@ async fn record(
         (Some(name), _) => name.clone(),
         (None, _) => headers.filename,
     };
-    let image = Image {
+    let mut image = Image {
         auto_update: false,
         properties,
         public: headers.public,
@@ -300,6 +334,10 @@ async fn record(
         last_used_at: ZERO_TIME.into(),
         uploaded_at: crate::time::now_rfc3339(),
     };
+    let aliases = match &token {
+        Some(token) => super::push::apply_token(token, &mut image),
+        None => Vec::new(),
+    };
     std::fs::rename(
         &r.main,
         image_store::image_file(&state.paths, &r.fingerprint),
@@ -320,6 +358,23 @@ async fn record(
     if let Err(e) = written {
         image_store::remove_files(&state.paths, &r.fingerprint);
         return Err(e.to_string());
+    }
+    let (p, f) = (project.to_string(), r.fingerprint.clone());
+    let taken = state
+        .db
+        .write(move |c| {
+            for alias in &aliases {
+                if lxd_db::images::alias(c, &p, &alias.name).is_ok() {
+                    return Ok(Some(alias.name.clone()));
+                }
+                lxd_db::images::create_alias(c, &p, &alias.name, &f, &alias.description)?;
+            }
+            Ok(None)
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(name) = taken {
+        return Err(format!("Alias already exists: {name}"));
     }
     Ok(())
 }
