@@ -42,7 +42,30 @@ async fn image_copy_checks_mode_server_and_alias_before_starting() {
         json!({"source": {"type": "image", "mode": "push", "server": "https://127.0.0.1:1", "alias": "x"}}),
     )
     .await;
-    assert_eq!(r.status, StatusCode::NOT_IMPLEMENTED, "{}", r.text);
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(r.error(), "Missing source fingerprint");
+    let fp = "a".repeat(64);
+    let r = post(
+        &s,
+        "/1.0/images",
+        json!({"source": {"mode": "push", "fingerprint": fp}, "public": true}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let token: serde_json::Value = serde_json::from_str(&r.text).unwrap();
+    assert_eq!(token["metadata"]["class"], "token", "{token}");
+    assert_eq!(token["metadata"]["metadata"]["public"], true, "{token}");
+    assert_eq!(
+        token["metadata"]["resources"]["images"][0],
+        format!("/1.0/images/{fp}")
+    );
+    let r = post(
+        &s,
+        "/1.0/images",
+        json!({"source": {"type": "image", "mode": "sideways", "server": "https://127.0.0.1:1", "alias": "x"}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
     let r = post(
         &s,
         "/1.0/images",

@@ -60,6 +60,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "api_filtering",
     "custom_volume_snapshot_expiry",
     "api_os",
+    "images_push_relay",
     "usedby_consistency",
     "custom_block_volumes",
     "storage_rsync_compression",

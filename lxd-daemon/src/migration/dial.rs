@@ -4,14 +4,11 @@
 //! only root), or one the system CA store accepts when none was given. No client certificate
 //! is presented: the secret is the credential, as in LXD.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::ServerName;
+use rustls::ClientConfig;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use super::conn::Conn;
@@ -19,115 +16,8 @@ use super::conn::Conn;
 /// LXD's websocket handshake timeout.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
-fn provider() -> Arc<CryptoProvider> {
-    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
-    PROVIDER
-        .get_or_init(|| {
-            // ring, as the client crate uses; Go's TLS stack of LXD 5.0.2 offers no
-            // post-quantum key exchange either.
-            #[allow(deprecated)]
-            let p = rustls::crypto::ring::default_provider();
-            Arc::new(p)
-        })
-        .clone()
-}
-
-/// Accepts the pinned certificate, or a chain the system store trusts when nothing is pinned.
-#[derive(Debug)]
-struct PinnedVerifier {
-    pinned: Option<CertificateDer<'static>>,
-    system: Option<Arc<rustls::client::WebPkiServerVerifier>>,
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for PinnedVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if let Some(pinned) = &self.pinned {
-            return if pinned.as_ref() == end_entity.as_ref() {
-                Ok(ServerCertVerified::assertion())
-            } else {
-                Err(rustls::Error::InvalidCertificate(
-                    CertificateError::UnknownIssuer,
-                ))
-            };
-        }
-        match &self.system {
-            Some(v) => v.verify_server_cert(end_entity, intermediates, server_name, ocsp, now),
-            None => Err(rustls::Error::InvalidCertificate(
-                CertificateError::UnknownIssuer,
-            )),
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
-}
-
-fn system_verifier() -> Option<Arc<rustls::client::WebPkiServerVerifier>> {
-    let mut roots = rustls::RootCertStore::empty();
-    let loaded = rustls_native_certs::load_native_certs();
-    roots.add_parsable_certificates(loaded.certs);
-    if roots.is_empty() {
-        return None;
-    }
-    rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
-        .build()
-        .ok()
-}
-
 fn tls_config(certificate_pem: &str) -> Result<Arc<ClientConfig>, String> {
-    let pinned = if certificate_pem.trim().is_empty() {
-        None
-    } else {
-        Some(
-            CertificateDer::pem_slice_iter(certificate_pem.as_bytes())
-                .next()
-                .and_then(Result::ok)
-                .ok_or("Invalid certificate")?,
-        )
-    };
-    let verifier = PinnedVerifier {
-        system: if pinned.is_none() {
-            system_verifier()
-        } else {
-            None
-        },
-        pinned,
-        algorithms: provider().signature_verification_algorithms,
-    };
-    let config = ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    Ok(Arc::new(config))
+    crate::remote_images::tls::migration_config(certificate_pem).map_err(|e| e.to_string())
 }
 
 /// `https://host:port/1.0/operations/<id>` → (`host:port`, `wss://.../websocket?secret=S`).
@@ -216,6 +106,7 @@ mod tests {
 
     #[test]
     fn tls_config_refuses_bad_pem() {
-        assert_eq!(tls_config("garbage").unwrap_err(), "Invalid certificate");
+        let err = tls_config("garbage").unwrap_err();
+        assert!(err.contains("Invalid remote certificate"), "{err}");
     }
 }

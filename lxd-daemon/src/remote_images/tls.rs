@@ -1,7 +1,10 @@
-//! TLS for talking to image servers: the system CA store (honouring `SSL_CERT_FILE` and
-//! `SSL_CERT_DIR`), an optional pinned server certificate (the `certificate` of an image
-//! source, as LXD adds it to its roots), and the daemon's own `server.crt` presented as client
-//! certificate when it has one.
+//! TLS for the daemon's connections to other servers. Image servers (and push mode targets):
+//! the system CA store (honouring `SSL_CERT_FILE` and `SSL_CERT_DIR`), an optional pinned
+//! server certificate (the `certificate` of an image source, as LXD adds it to its roots), and
+//! the daemon's own `server.crt` presented as client certificate when it has one. Migration
+//! websockets: the pinned certificate alone, or the system store when none is given.
+//!
+//! `lxd-client` has the client's counterpart; the daemon may not depend on that crate.
 //!
 //! Like Go's verifier, a self-signed certificate that is itself in the trust store is accepted
 //! for the names it carries (webpki alone refuses a CA certificate used as end entity, which
@@ -54,39 +57,39 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// A client configuration for one image server. `pinned_pem` is the server certificate the
-/// source named (may be empty).
-pub fn client_config(paths: &Paths, pinned_pem: &str) -> Result<Arc<ClientConfig>, RemoteError> {
-    let provider = provider();
+fn parse_pinned(pinned_pem: &str) -> Result<Option<CertificateDer<'static>>, RemoteError> {
+    if pinned_pem.trim().is_empty() {
+        return Ok(None);
+    }
+    CertificateDer::from_pem_slice(pinned_pem.as_bytes())
+        .map(Some)
+        .map_err(|_| RemoteError::Tls("Invalid remote certificate".into()))
+}
+
+fn system_verifier(
+    provider: &Arc<CryptoProvider>,
+) -> Result<Option<Arc<WebPkiServerVerifier>>, RemoteError> {
     let roots = system_roots();
-    let pinned = if pinned_pem.trim().is_empty() {
-        None
-    } else {
-        Some(
-            CertificateDer::from_pem_slice(pinned_pem.as_bytes())
-                .map_err(|_| RemoteError::Tls("Invalid remote certificate".into()))?,
-        )
-    };
-    let webpki = if roots.store.is_empty() {
-        None
-    } else {
-        Some(
-            WebPkiServerVerifier::builder_with_provider(roots.store.clone(), provider.clone())
-                .build()
-                .map_err(|e| RemoteError::Tls(e.to_string()))?,
-        )
-    };
-    let verifier = Arc::new(ImageServerVerifier {
-        webpki,
-        pinned,
-        algorithms: provider.signature_verification_algorithms,
-    });
+    if roots.store.is_empty() {
+        return Ok(None);
+    }
+    WebPkiServerVerifier::builder_with_provider(roots.store.clone(), provider.clone())
+        .build()
+        .map(Some)
+        .map_err(|e| RemoteError::Tls(e.to_string()))
+}
+
+fn build(
+    provider: Arc<CryptoProvider>,
+    verifier: ImageServerVerifier,
+    identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+) -> Result<Arc<ClientConfig>, RemoteError> {
     let builder = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| RemoteError::Tls(e.to_string()))?
         .dangerous()
-        .with_custom_certificate_verifier(verifier);
-    let mut config = match own_certificate(paths) {
+        .with_custom_certificate_verifier(Arc::new(verifier));
+    let mut config = match identity {
         Some((chain, key)) => builder
             .with_client_auth_cert(chain, key)
             .map_err(|e| RemoteError::Tls(e.to_string()))?,
@@ -94,6 +97,36 @@ pub fn client_config(paths: &Paths, pinned_pem: &str) -> Result<Arc<ClientConfig
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// A client configuration for one image server (or a push mode target). `pinned_pem` is the
+/// server certificate the source named (may be empty); the system roots are trusted too.
+pub fn client_config(paths: &Paths, pinned_pem: &str) -> Result<Arc<ClientConfig>, RemoteError> {
+    let provider = provider();
+    let verifier = ImageServerVerifier {
+        webpki: system_verifier(&provider)?,
+        pinned: parse_pinned(pinned_pem)?,
+        algorithms: provider.signature_verification_algorithms,
+    };
+    build(provider, verifier, own_certificate(paths))
+}
+
+/// A configuration for another server's migration websockets: a certificate given in the
+/// request is the only one accepted (LXD makes it the sole root), else the system roots
+/// decide. No client certificate: the websocket secret is the credential.
+pub fn migration_config(pinned_pem: &str) -> Result<Arc<ClientConfig>, RemoteError> {
+    let provider = provider();
+    let pinned = parse_pinned(pinned_pem)?;
+    let webpki = match pinned {
+        Some(_) => None,
+        None => system_verifier(&provider)?,
+    };
+    let verifier = ImageServerVerifier {
+        webpki,
+        pinned,
+        algorithms: provider.signature_verification_algorithms,
+    };
+    build(provider, verifier, None)
 }
 
 /// `server.crt` and `server.key` of `LXD_DIR`, when both are there and readable.
