@@ -269,31 +269,8 @@ fn private_image_by_download_token() {
     patch_config(&dir, serde_json::json!({"core.https_address": address}));
     let base = format!("https://{address}");
 
-    // Upload a private image over the socket.
-    let image = tiny_image(tmp.path());
-    let out = curl(&[
-        "-s",
-        "--unix-socket",
-        dir.join("unix.socket").to_str().unwrap(),
-        "-X",
-        "POST",
-        "--data-binary",
-        &format!("@{}", image.display()),
-        "http://lxd/1.0/images",
-    ]);
-    let op: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let id = op["metadata"]["id"].as_str().unwrap();
-    let done = socket_json(
-        &dir,
-        "GET",
-        &format!("/1.0/operations/{id}/wait?timeout=30"),
-        None,
-    );
-    assert_eq!(done["status"], "Success", "{done}");
-    let fp = done["metadata"]["fingerprint"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    // A private image, uploaded over the socket.
+    let fp = upload(&dir, &tiny_image(tmp.path()));
 
     let status = |url: &str| {
         let out = curl(&["-sk", "-o", "/dev/null", "-w", "%{http_code}", url]);

@@ -44,6 +44,7 @@ pub fn busybox_image(dir: &Path) -> Vec<u8> {
     std::fs::copy("/bin/busybox", root.join("bin/busybox")).unwrap();
     for applet in [
         "sh", "sleep", "id", "hostname", "cat", "echo", "mount", "reboot", "poweroff", "tty",
+        "stat", "touch",
     ] {
         std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
     }

@@ -121,13 +121,7 @@ pub fn post_image_copy(
                     lxd_db::images::update(c, &p, &f, &put)?;
                     lxd_db::images::set_filename(c, &p, &f, &req.filename)?;
                 }
-                for alias in &req.aliases {
-                    if lxd_db::images::alias(c, &p, &alias.name).is_ok() {
-                        return Ok(Some(alias.name.clone()));
-                    }
-                    lxd_db::images::create_alias(c, &p, &alias.name, &f, &alias.description)?;
-                }
-                Ok(None)
+                super::create_aliases(c, &p, &f, &req.aliases)
             })
             .await
             .map_err(|e| e.to_string())?;

@@ -39,13 +39,7 @@ pub async fn get_image_export(
     caller: Caller,
 ) -> ApiResult {
     let project = image_project(&state, &params)?;
-    let image = state
-        .db
-        .read(|c| lxd_db::images::get(c, &project, &fp))
-        .map_err(|e| match e {
-            lxd_db::DbError::NotFound(_) => ApiError::not_found("Image not found"),
-            other => other.into(),
-        })?;
+    let image = super::load_image(&state, &project, &fp)?;
     if !super::visible_to(&state, &caller, &params, &project, &image) {
         return Err(super::hidden_image(&image.fingerprint));
     }

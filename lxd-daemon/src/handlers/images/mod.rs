@@ -70,6 +70,38 @@ pub fn visible_to(
     image.public || caller.can_view(params.project()) || by_token
 }
 
+/// The image `fingerprint` (or unique prefix) of `project`, or LXD's "Image not found".
+pub fn load_image(
+    state: &AppState,
+    project: &str,
+    fingerprint: &str,
+) -> Result<lxd_api::image::Image, ApiError> {
+    state
+        .db
+        .read(|c| lxd_db::images::get(c, project, fingerprint))
+        .map_err(|e| match e {
+            lxd_db::DbError::NotFound(_) => ApiError::not_found("Image not found"),
+            other => other.into(),
+        })
+}
+
+/// Add `aliases` for the image `fingerprint` in `project`; stops at the first name already
+/// taken and returns it (the caller words the error).
+pub fn create_aliases(
+    conn: &rusqlite::Connection,
+    project: &str,
+    fingerprint: &str,
+    aliases: &[publish::AliasRequest],
+) -> Result<Option<String>, lxd_db::DbError> {
+    for alias in aliases {
+        if lxd_db::images::alias(conn, project, &alias.name).is_ok() {
+            return Ok(Some(alias.name.clone()));
+        }
+        lxd_db::images::create_alias(conn, project, &alias.name, fingerprint, &alias.description)?;
+    }
+    Ok(None)
+}
+
 /// LXD's answer for a private image asked for by a caller who may not see it.
 pub fn hidden_image(fingerprint: &str) -> ApiError {
     ApiError::not_found(format!("Image {fingerprint:?} not found"))

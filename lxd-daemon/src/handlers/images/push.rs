@@ -104,13 +104,7 @@ pub async fn post_image_export(
     LxdJson(req): LxdJson<ImageExportPost>,
 ) -> ApiResult {
     let project = image_project(&state, &params)?;
-    let image = state
-        .db
-        .read(|c| lxd_db::images::get(c, &project, &fp))
-        .map_err(|e| match e {
-            lxd_db::DbError::NotFound(_) => ApiError::not_found("Image not found"),
-            other => other.into(),
-        })?;
+    let image = super::load_image(&state, &project, &fp)?;
     if req.target.is_empty() {
         return Err(ApiError::bad_request("Missing target URL"));
     }

@@ -1,7 +1,7 @@
 //! Image records: list, show, edit and delete (uploads and exports live beside them).
 
 use axum::extract::{Path, State};
-use lxd_api::image::{Image, ImagePut};
+use lxd_api::image::ImagePut;
 use lxd_api::OperationClass;
 
 use super::{image_project, image_url};
@@ -10,16 +10,6 @@ use crate::api::extract::{IfMatch, LxdJson, Params};
 use crate::api::{ApiError, ApiResponse, ApiResult};
 use crate::operations::OpSpec;
 use crate::state::AppState;
-
-fn load(state: &AppState, project: &str, fingerprint: &str) -> Result<Image, ApiError> {
-    state
-        .db
-        .read(|c| lxd_db::images::get(c, project, fingerprint))
-        .map_err(|e| match e {
-            lxd_db::DbError::NotFound(_) => ApiError::not_found("Image not found"),
-            other => other.into(),
-        })
-}
 
 /// `GET /1.0/images`
 pub async fn get_images(
@@ -35,7 +25,7 @@ pub async fn get_images(
         // Untrusted callers list public images only.
         let mut public = Vec::new();
         for f in fps {
-            if load(&state, &project, &f)?.public {
+            if super::load_image(&state, &project, &f)?.public {
                 public.push(f);
             }
         }
@@ -50,7 +40,7 @@ pub async fn get_images(
     }
     let images = fps
         .iter()
-        .map(|f| load(&state, &project, f))
+        .map(|f| super::load_image(&state, &project, f))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ApiResponse::sync(images))
 }
@@ -63,7 +53,7 @@ pub async fn get_image(
     caller: Caller,
 ) -> ApiResult {
     let project = image_project(&state, &params)?;
-    let image = load(&state, &project, &fp)?;
+    let image = super::load_image(&state, &project, &fp)?;
     if !super::visible_to(&state, &caller, &params, &project, &image) {
         return Err(super::hidden_image(&image.fingerprint));
     }
@@ -122,7 +112,7 @@ async fn update(
     compute: impl FnOnce(&ImagePut) -> ImagePut,
 ) -> ApiResult {
     let project = image_project(&state, &params)?;
-    let image = load(&state, &project, &fp)?;
+    let image = super::load_image(&state, &project, &fp)?;
     let old = image.writable();
     if_match.check(&old)?;
     let mut next = compute(&old);
@@ -163,7 +153,7 @@ pub async fn delete_image(
     caller: Caller,
 ) -> ApiResult {
     let project = image_project(&state, &params)?;
-    let image = load(&state, &project, &fp)?;
+    let image = super::load_image(&state, &project, &fp)?;
     let fingerprint = image.fingerprint.clone();
     let mut spec = OpSpec::task("Deleting image", &project);
     spec.class = OperationClass::Task;

@@ -8,7 +8,7 @@ use lxd_api::OperationClass;
 use super::{image_project, image_url};
 use crate::api::caller::Caller;
 use crate::api::extract::Params;
-use crate::api::{ApiError, ApiResponse, ApiResult};
+use crate::api::{ApiResponse, ApiResult};
 use crate::operations::OpSpec;
 use crate::state::AppState;
 
@@ -20,13 +20,7 @@ pub async fn post_image_refresh(
     caller: Caller,
 ) -> ApiResult {
     let project = image_project(&state, &params)?;
-    let image = state
-        .db
-        .read(|c| lxd_db::images::get(c, &project, &fp))
-        .map_err(|e| match e {
-            lxd_db::DbError::NotFound(_) => ApiError::not_found("Image not found"),
-            other => other.into(),
-        })?;
+    let image = super::load_image(&state, &project, &fp)?;
     let mut spec = OpSpec::task("Refreshing image", &project);
     spec.class = OperationClass::Task;
     spec.resources = Some(

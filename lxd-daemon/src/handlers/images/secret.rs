@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use super::{image_project, image_url};
 use crate::api::caller::Caller;
 use crate::api::extract::Params;
-use crate::api::{ApiError, ApiResponse, ApiResult};
+use crate::api::{ApiResponse, ApiResult};
 use crate::events::Requestor;
 use crate::operations::{constant_time_eq, Op, OpSpec};
 use crate::state::AppState;
@@ -61,13 +61,7 @@ pub async fn post_image_secret(
     caller: Caller,
 ) -> ApiResult {
     let project = image_project(&state, &params)?;
-    let image = state
-        .db
-        .read(|c| lxd_db::images::get(c, &project, &fp))
-        .map_err(|e| match e {
-            lxd_db::DbError::NotFound(_) => ApiError::not_found("Image not found"),
-            other => other.into(),
-        })?;
+    let image = super::load_image(&state, &project, &fp)?;
     let url = image_url(&image.fingerprint, &project);
     let op = start_token(&state, &project, url, Map::new(), &caller.requestor());
     Ok(ApiResponse::operation(&op))

@@ -362,15 +362,7 @@ async fn record(
     let (p, f) = (project.to_string(), r.fingerprint.clone());
     let taken = state
         .db
-        .write(move |c| {
-            for alias in &aliases {
-                if lxd_db::images::alias(c, &p, &alias.name).is_ok() {
-                    return Ok(Some(alias.name.clone()));
-                }
-                lxd_db::images::create_alias(c, &p, &alias.name, &f, &alias.description)?;
-            }
-            Ok(None)
-        })
+        .write(move |c| super::create_aliases(c, &p, &f, &aliases))
         .await
         .map_err(|e| e.to_string())?;
     if let Some(name) = taken {
