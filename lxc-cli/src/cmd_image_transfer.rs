@@ -7,13 +7,16 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Result};
 use lxd_api::image::ImageAliasesPost;
+use lxd_client::image_export::ImageFileResponse;
 use lxd_client::image_upload::{ImageUpload, UploadFile};
 use lxd_client::Client;
 use serde_json::{json, Value};
 
 use crate::cli::check_args;
 use crate::global::Ctx;
+use crate::image_server::ImageServer;
 use crate::progress::{done_shared, update_shared, ProgressRenderer, SharedProgress};
+use crate::simplestreams_remote::SimplestreamsRemote;
 
 /// An I/O error as Go prints it: `open nope.tar.gz: no such file or directory`.
 pub fn go_io_error(op: &str, path: &str, e: &std::io::Error) -> anyhow::Error {
@@ -281,14 +284,37 @@ fn join(dir: &str, name: &str) -> String {
     Path::new(dir).join(name).to_string_lossy().to_string()
 }
 
+/// A simplestreams image's files (checked against their hashes) copied into `meta` and
+/// `rootfs`, named as the Go client's `GetImageFile` names them (the files' base names).
+async fn simplestreams_file(
+    ss: &SimplestreamsRemote,
+    fingerprint: &str,
+    meta: &mut std::fs::File,
+    rootfs: &mut std::fs::File,
+    mut progress: Box<dyn FnMut(&str) + Send>,
+) -> Result<ImageFileResponse> {
+    let mut image = ss.download(fingerprint, |t| progress(t)).await?;
+    let meta_size = std::io::copy(&mut image.meta, meta)? as i64;
+    let (rootfs_size, rootfs_name) = match image.rootfs.as_mut() {
+        Some((file, name)) => (std::io::copy(file, rootfs)? as i64, name.clone()),
+        None => (0, String::new()),
+    };
+    Ok(ImageFileResponse {
+        meta_size,
+        meta_name: image.meta_name,
+        rootfs_size,
+        rootfs_name,
+    })
+}
+
 /// `lxc image export [<remote>:]<image> [<target>]`.
 pub async fn export(ctx: &Ctx, args: &[String], kind: &str) -> Result<()> {
     if check_args(&["image", "export"], args, 1, Some(2))? {
         return Ok(());
     }
     let (remote, name) = ctx.conf.parse_remote(&args[0])?;
-    let client = ctx.connect_image_server(&remote).await?;
-    let fingerprint = crate::cmd_image::dereference_alias(&client, kind, &name).await;
+    let server = ctx.image_server(&remote).await?;
+    let fingerprint = server.dereference_alias(kind, &name).await;
     let mut target = ".".to_string();
     let mut target_meta = fingerprint.clone();
     if let Some(t) = args.get(1) {
@@ -312,20 +338,26 @@ pub async fn export(ctx: &Ctx, args: &[String], kind: &str) -> Result<()> {
         let _ = std::fs::remove_file(&target_rootfs);
         done_shared(progress, "");
     };
-    let resp = match client
-        .get_image_file(
-            &fingerprint,
-            "",
-            &mut dest,
-            Some(&mut dest_rootfs),
-            Some(handler),
-        )
-        .await
-    {
+    let fetched = match &server {
+        ImageServer::Lxd(client) => client
+            .get_image_file(
+                &fingerprint,
+                "",
+                &mut dest,
+                Some(&mut dest_rootfs),
+                Some(handler),
+            )
+            .await
+            .map_err(anyhow::Error::from),
+        ImageServer::Simplestreams(ss) => {
+            simplestreams_file(ss, &fingerprint, &mut dest, &mut dest_rootfs, handler).await
+        }
+    };
+    let resp = match fetched {
         Ok(r) => r,
         Err(e) => {
             cleanup(&progress);
-            return Err(e.into());
+            return Err(e);
         }
     };
     drop((dest, dest_rootfs));

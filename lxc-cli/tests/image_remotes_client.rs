@@ -3,7 +3,7 @@
 //! trusted through `SSL_CERT_FILE`; our `lxc` and the real `lxc` 5.0.2 (when installed) list
 //! it, show image info, YAML and aliases, and the outputs must be identical. Our `lxc` then
 //! copies from it into our daemon (pull with `--alias`, `--copy-aliases`, `--auto-update`, and
-//! relay), and copies between two of our daemons over the LXD protocol: a public image pulled
+//! relay), exports from it (the same files as the real lxc writes), and copies between two of our daemons over the LXD protocol: a public image pulled
 //! by the destination, a private one relayed by the client (both directions). Needs `lxd` and `lxd-simplestreams` built next to `lxc`
 //! (`cargo build --release --workspace --bins`).
 
@@ -327,6 +327,35 @@ fn simplestreams_remote_listing_matches_real_lxc_and_copies_into_our_daemon() {
         );
     } else {
         eprintln!("SKIP comparison: the real lxc 5.0.2 is not installed");
+    }
+
+    // Export from the simplestreams remote: the client downloads the files itself, named as
+    // the real lxc names them, with the same bytes.
+    let exported = |lxc: &Lxc, name: &str| {
+        let dir = work.join(name);
+        std::fs::create_dir(&dir).unwrap();
+        let out = lxc.ok(&["image", "export", "ss:bb-one", dir.to_str().unwrap()]);
+        assert!(out.contains("Image exported successfully!"), "{out}");
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().to_string(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let ours_files = exported(&ours, "export-ours");
+    assert!(!ours_files.is_empty() && ours_files.iter().all(|(_, b)| !b.is_empty()));
+    if real_lxc_available() {
+        assert!(
+            ours_files == exported(&real, "export-real"),
+            "exports differ"
+        );
     }
 
     // Pull by alias with a new alias and auto-update: the daemon downloads.
