@@ -1,7 +1,12 @@
 //! Image files under `$LXD_DIR/images`: `<fp>` (unified tarball or metadata tarball) and
-//! `<fp>.rootfs` (the rootfs of a split image).
+//! `<fp>.rootfs` (the rootfs of a split image), and the multipart body that carries a split
+//! image's two files (an export's reply, a push mode upload).
 
 use std::path::PathBuf;
+
+use bytes::Bytes;
+use futures_util::stream::{self, BoxStream, StreamExt};
+use tokio_util::io::ReaderStream;
 
 use crate::paths::Paths;
 
@@ -84,4 +89,29 @@ pub async fn delete_image(
         remove_everywhere(state, fingerprint).await;
     }
     Ok(())
+}
+
+/// File contents streamed in chunks.
+pub type ByteStream = BoxStream<'static, std::io::Result<Bytes>>;
+
+/// A `multipart/form-data` body (with `boundary`) of the parts `(name, filename, file)` in
+/// order, each `application/octet-stream`, as Go's `CreateFormFile` writes them. The files
+/// are opened now and read as the body is sent.
+pub async fn multipart_stream(
+    boundary: &str,
+    parts: [(&str, String, PathBuf); 2],
+) -> std::io::Result<ByteStream> {
+    let mut chunks: Vec<ByteStream> = Vec::new();
+    for (i, (name, filename, path)) in parts.into_iter().enumerate() {
+        let file = tokio::fs::File::open(&path).await?;
+        let lead = if i == 0 { "" } else { "\r\n" };
+        let head = format!(
+            "{lead}--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        );
+        chunks.push(stream::once(async move { Ok(Bytes::from(head)) }).boxed());
+        chunks.push(ReaderStream::new(file).boxed());
+    }
+    let tail = format!("\r\n--{boundary}--\r\n");
+    chunks.push(stream::once(async move { Ok(Bytes::from(tail)) }).boxed());
+    Ok(stream::iter(chunks).flatten().boxed())
 }

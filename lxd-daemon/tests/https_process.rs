@@ -13,6 +13,8 @@ use std::process::{Child, Command, Output, Stdio};
 
 use lxd_daemon::cmd::local::request;
 
+mod support;
+
 const LXD: &str = env!("CARGO_BIN_EXE_lxd");
 const REAL_LXC: &str = "/usr/bin/lxc";
 
@@ -233,26 +235,10 @@ fn socket_json(
     .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
 }
 
-/// A minimal unified image (metadata.yaml and an empty rootfs) as a gzip tarball.
-fn tiny_image(dir: &Path) -> std::path::PathBuf {
-    let src = dir.join("img");
-    std::fs::create_dir_all(src.join("rootfs/etc")).unwrap();
-    std::fs::write(
-        src.join("metadata.yaml"),
-        "architecture: x86_64\ncreation_date: 1700000000\nproperties:\n  os: Tiny\n",
-    )
-    .unwrap();
-    let out = dir.join("tiny.tar.gz");
-    let ok = Command::new("tar")
-        .arg("-C")
-        .arg(&src)
-        .arg("-czf")
-        .arg(&out)
-        .args(["metadata.yaml", "rootfs"])
-        .status()
-        .unwrap();
-    assert!(ok.success());
-    out
+/// The support module's busybox image, written to `dir`; its path.
+fn image_file(dir: &Path) -> std::path::PathBuf {
+    support::busybox_image(dir);
+    dir.join("bb.tar.gz")
 }
 
 #[test]
@@ -270,7 +256,7 @@ fn private_image_by_download_token() {
     let base = format!("https://{address}");
 
     // A private image, uploaded over the socket.
-    let fp = upload(&dir, &tiny_image(tmp.path()));
+    let fp = upload(&dir, &image_file(tmp.path()));
 
     let status = |url: &str| {
         let out = curl(&["-sk", "-o", "/dev/null", "-w", "%{http_code}", url]);
@@ -362,7 +348,7 @@ fn push_mode_image_copy_between_daemons() {
     let target = format!("127.0.0.1:{}", free_port());
     patch_config(&dst, serde_json::json!({"core.https_address": target}));
     let certificate = std::fs::read_to_string(dst.join("server.crt")).unwrap();
-    let fp = upload(&src, &tiny_image(tmp.path()));
+    let fp = upload(&src, &image_file(tmp.path()));
 
     // A token on the target, as `lxc image copy --mode push` asks for it.
     let token = socket_json(

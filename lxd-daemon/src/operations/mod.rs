@@ -15,7 +15,8 @@ use std::time::Duration;
 use lxd_api::{OperationClass, StatusCode};
 
 use crate::events::EventBus;
-pub use op::{constant_time_eq, Op, OpSocket};
+use op::constant_time_eq;
+pub use op::{Op, OpSocket};
 
 /// How long a finished operation stays queryable.
 pub const KEEP_FINISHED: Duration = Duration::from_secs(5);
@@ -110,6 +111,32 @@ impl Operations {
             .collect();
         ops.sort_by(|a, b| a.created_at.cmp(&b.created_at));
         ops
+    }
+
+    /// The `token` operation of `project` whose metadata holds `secret` (compared in constant
+    /// time) and that `wanted` accepts, with that metadata. Join tokens and image tokens both
+    /// live here; `wanted` tells them apart.
+    pub fn find_token(
+        &self,
+        project: &str,
+        secret: &str,
+        wanted: impl Fn(&Op, &lxd_api::Operation) -> bool,
+    ) -> Option<(Arc<Op>, serde_json::Map<String, serde_json::Value>)> {
+        self.list(Some(project))
+            .into_iter()
+            .filter(|op| op.class == OperationClass::Token)
+            .find_map(|op| {
+                let api = op.to_api();
+                if !wanted(&op, &api) {
+                    return None;
+                }
+                let metadata = api.metadata.unwrap_or_default();
+                let matches = metadata
+                    .get("secret")
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(|s| constant_time_eq(s.as_bytes(), secret.as_bytes()));
+                matches.then_some((op, metadata))
+            })
     }
 
     /// Cancel every running operation (daemon shutdown).

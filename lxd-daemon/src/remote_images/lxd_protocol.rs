@@ -73,16 +73,7 @@ impl LxdServer {
 
     async fn query<T: DeserializeOwned>(&self, url: &str) -> Result<T, RemoteError> {
         let (_, body) = self.client.get_bytes(url, MAX_REPLY).await?;
-        let envelope: serde_json::Value = serde_json::from_slice(&body)
-            .map_err(|e| RemoteError::Remote(format!("Invalid reply from {url}: {e}")))?;
-        if envelope["type"] == "error" {
-            return Err(RemoteError::Remote(
-                envelope["error"]
-                    .as_str()
-                    .unwrap_or("Unknown error")
-                    .to_string(),
-            ));
-        }
+        let envelope = parse_envelope(url, &body)?;
         serde_json::from_value(envelope["metadata"].clone())
             .map_err(|e| RemoteError::Remote(format!("Invalid reply from {url}: {e}")))
     }
@@ -254,6 +245,17 @@ impl LxdServer {
             fingerprint: got,
         })
     }
+}
+
+/// An LXD API reply from `url`: the envelope, or the error it carries.
+pub(crate) fn parse_envelope(url: &str, body: &[u8]) -> Result<serde_json::Value, RemoteError> {
+    let envelope: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| RemoteError::Remote(format!("Invalid reply from {url}: {e}")))?;
+    if envelope["type"] == "error" {
+        let text = envelope["error"].as_str().unwrap_or("Unknown error");
+        return Err(RemoteError::Remote(text.to_string()));
+    }
+    Ok(envelope)
 }
 
 /// Percent-encode a path segment or query value.

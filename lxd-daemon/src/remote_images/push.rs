@@ -4,13 +4,13 @@
 //! `metadata` + `rootfs` for a split one, as LXD's client sends them), then wait for the
 //! target's operation with the secret in its metadata.
 
-use bytes::Bytes;
-use futures_util::stream::{self, BoxStream, StreamExt};
+use futures_util::stream::StreamExt;
 use http_body_util::StreamBody;
 use hyper::body::Frame;
 use tokio_util::io::ReaderStream;
 
 use super::http::HttpsClient;
+use super::lxd_protocol::parse_envelope;
 use super::RemoteError;
 use crate::image_store;
 use crate::paths::Paths;
@@ -27,9 +27,9 @@ pub struct PushTarget {
     pub project: String,
 }
 
-type Chunks = BoxStream<'static, Result<Bytes, std::io::Error>>;
-
-async fn file_stream(path: &std::path::Path) -> Result<(Chunks, u64), RemoteError> {
+async fn file_stream(
+    path: &std::path::Path,
+) -> Result<(image_store::ByteStream, u64), RemoteError> {
     let file = tokio::fs::File::open(path)
         .await
         .map_err(|e| RemoteError::Io(format!("Failed to open {}: {e}", path.display())))?;
@@ -39,41 +39,6 @@ async fn file_stream(path: &std::path::Path) -> Result<(Chunks, u64), RemoteErro
         .map_err(|e| RemoteError::Io(e.to_string()))?
         .len();
     Ok((ReaderStream::new(file).boxed(), len))
-}
-
-fn bytes(text: String) -> Chunks {
-    stream::once(async move { Ok(Bytes::from(text)) }).boxed()
-}
-
-/// A multipart body with the parts `metadata` and `rootfs`, as Go's `CreateFormFile` writes them.
-async fn multipart(
-    boundary: &str,
-    parts: [(&str, String, &std::path::Path); 2],
-) -> Result<Chunks, RemoteError> {
-    let mut chunks: Vec<Chunks> = Vec::new();
-    for (i, (name, filename, path)) in parts.into_iter().enumerate() {
-        let lead = if i == 0 { "" } else { "\r\n" };
-        chunks.push(bytes(format!(
-            "{lead}--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-        )));
-        chunks.push(file_stream(path).await?.0);
-    }
-    chunks.push(bytes(format!("\r\n--{boundary}--\r\n")));
-    Ok(stream::iter(chunks).flatten().boxed())
-}
-
-fn envelope(
-    url: &str,
-    status: http::StatusCode,
-    body: &[u8],
-) -> Result<serde_json::Value, RemoteError> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| RemoteError::Remote(format!("Invalid reply from {url} ({status}): {e}")))?;
-    if value["type"] == "error" {
-        let text = value["error"].as_str().unwrap_or("Unknown error");
-        return Err(RemoteError::Remote(text.to_string()));
-    }
-    Ok(value)
 }
 
 /// Upload the image `fingerprint` to `target` and wait until the target has recorded it.
@@ -103,10 +68,12 @@ pub async fn push_image(
             format!("multipart/form-data; boundary={boundary}"),
         ));
         let parts = [
-            ("metadata", fingerprint.to_string(), main.as_path()),
-            ("rootfs", format!("{fingerprint}.rootfs"), rootfs.as_path()),
+            ("metadata", fingerprint.to_string(), main),
+            ("rootfs", format!("{fingerprint}.rootfs"), rootfs),
         ];
-        multipart(&boundary, parts).await?
+        image_store::multipart_stream(&boundary, parts)
+            .await
+            .map_err(|e| RemoteError::Io(format!("Failed to open the image files: {e}")))?
     } else {
         let (chunks, len) = file_stream(&main).await?;
         headers.push(("Content-Type", "application/octet-stream".to_string()));
@@ -114,8 +81,8 @@ pub async fn push_image(
         chunks
     };
     let body = StreamBody::new(body.map(|chunk| chunk.map(Frame::data)));
-    let (status, reply) = client.post(&url, &headers, body).await?;
-    let op = envelope(&url, status, &reply)?;
+    let (_, reply) = client.post(&url, &headers, body).await?;
+    let op = parse_envelope(&url, &reply)?;
     let id = op["metadata"]["id"]
         .as_str()
         .unwrap_or_default()
@@ -133,8 +100,8 @@ pub async fn push_image(
         "{base}/1.0/operations/{id}/wait?secret={}&timeout=-1",
         super::lxd_protocol::encode(&secret)
     );
-    let (status, reply) = client.get_bytes(&wait, MAX_REPLY).await?;
-    let done = envelope(&wait, status, &reply)?;
+    let (_, reply) = client.get_bytes(&wait, MAX_REPLY).await?;
+    let done = parse_envelope(&wait, &reply)?;
     let meta = &done["metadata"];
     if meta["status_code"] != 200 {
         return Err(RemoteError::Remote(format!(

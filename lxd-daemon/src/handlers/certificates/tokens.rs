@@ -133,17 +133,10 @@ pub fn is_cluster_join_token(text: &str) -> bool {
 /// Find the running token operation with `secret`, consume it (tokens are single use) and
 /// return the request it was made for. `Ok(None)` when no operation matches.
 pub fn consume(state: &AppState, secret: &str) -> Result<Option<CertificatesPost>, ApiError> {
-    let found = state
-        .operations
-        .list(Some("default"))
-        .into_iter()
-        .filter(|op| op.class == OperationClass::Token && op.status() == StatusCode::Running)
-        // Image download tokens (`POST /1.0/images/<fp>/secret`) name their image.
-        .filter(|op| op.to_api().resources.is_none())
-        .find_map(|op| {
-            let meta = op.to_api().metadata.unwrap_or_default();
-            (meta.get("secret").and_then(Value::as_str) == Some(secret)).then_some((op, meta))
-        });
+    // Image tokens (`POST /1.0/images/<fp>/secret`, push copies) name their image.
+    let found = state.operations.find_token("default", secret, |op, api| {
+        op.status() == StatusCode::Running && api.resources.is_none()
+    });
     let Some((op, meta)) = found else {
         return Ok(None);
     };

@@ -7,7 +7,6 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
 use tokio_util::io::ReaderStream;
 
 use super::image_project;
@@ -66,21 +65,10 @@ pub async fn get_image_export(
         ("metadata", format!("meta-{fp}{}", extension(&main)), main),
         ("rootfs", format!("{fp}{}", extension(&rootfs)), rootfs),
     ];
-    let mut stream: Vec<
-        futures_util::stream::BoxStream<'static, std::io::Result<axum::body::Bytes>>,
-    > = Vec::new();
-    for (i, (name, filename, path)) in parts.into_iter().enumerate() {
-        let (file, _) = open(&path).await?;
-        let lead = if i == 0 { "" } else { "\r\n" };
-        let head = format!(
-            "{lead}--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-        );
-        stream.push(futures_util::stream::once(async move { Ok(head.into()) }).boxed());
-        stream.push(ReaderStream::new(file).boxed());
-    }
-    let tail = format!("\r\n--{boundary}--\r\n");
-    stream.push(futures_util::stream::once(async move { Ok(tail.into()) }).boxed());
-    let body = Body::from_stream(futures_util::stream::iter(stream).flatten());
+    let stream = image_store::multipart_stream(&boundary, parts)
+        .await
+        .map_err(|e| ApiError::internal(format!("Failed to open image file: {e}")))?;
+    let body = Body::from_stream(stream);
     let content_type = format!("multipart/form-data; boundary={boundary}");
     Ok(ApiResponse::Raw(
         (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response(),

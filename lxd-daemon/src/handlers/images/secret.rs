@@ -20,7 +20,7 @@ use crate::api::caller::Caller;
 use crate::api::extract::Params;
 use crate::api::{ApiResponse, ApiResult};
 use crate::events::Requestor;
-use crate::operations::{constant_time_eq, Op, OpSpec};
+use crate::operations::{Op, OpSpec};
 use crate::state::AppState;
 
 /// Start a token operation for the image at `url` with `metadata` and a new secret.
@@ -79,28 +79,15 @@ pub fn take(
         return None;
     }
     let url = image_url(fingerprint, project);
-    state
-        .operations
-        .list(Some(project))
-        .into_iter()
-        .filter(|op| op.class == OperationClass::Token)
-        .find_map(|op| {
-            let api = op.to_api();
-            let names_image = api
-                .resources
-                .as_ref()
-                .and_then(|r| r.get("images"))
-                .is_some_and(|images| images.contains(&url));
-            let metadata = api.metadata.unwrap_or_default();
-            let matches = metadata
-                .get("secret")
-                .and_then(Value::as_str)
-                .is_some_and(|s| constant_time_eq(s.as_bytes(), secret.as_bytes()));
-            (names_image && matches).then(|| {
-                let _ = op.cancel();
-                metadata
-            })
-        })
+    let names_image = |_: &Op, api: &lxd_api::Operation| {
+        api.resources
+            .as_ref()
+            .and_then(|r| r.get("images"))
+            .is_some_and(|images| images.contains(&url))
+    };
+    let (op, metadata) = state.operations.find_token(project, secret, names_image)?;
+    let _ = op.cancel();
+    Some(metadata)
 }
 
 /// Whether `secret` is a token for the image `fingerprint` in `project` (used up if so).
