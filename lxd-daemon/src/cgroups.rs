@@ -4,6 +4,7 @@
 //! children), with its `limits.*` applied before init continues; exec helpers join it; usage
 //! and the freezer read and drive it.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use lxd_runtime::cgroup::{
@@ -24,20 +25,31 @@ pub struct Usage {
     pub processes: u64,
 }
 
-fn open(name: &str) -> Result<(RealCgroupFs, CgroupHost, CgroupPaths), String> {
+/// The host's hierarchies, discovered once per process: they do not change while it runs, and
+/// discovery probes the top of the memory hierarchy, where every container has a cgroup (per
+/// container, that made `GET /1.0/instances?recursion=2` quadratic in the number running).
+fn host() -> Result<&'static CgroupHost, String> {
+    static HOST: OnceLock<CgroupHost> = OnceLock::new();
+    if let Some(host) = HOST.get() {
+        return Ok(host);
+    }
     let fs = RealCgroupFs;
     let host = CgroupHost::discover(&fs, &HostPaths::real())
         .map_err(|e| e.to_string())?
         .with_base(&fs, CgroupBase::Root);
-    let paths = CgroupPaths::payload(&host, CgroupBase::Root, name).map_err(|e| e.to_string())?;
-    Ok((fs, host, paths))
+    Ok(HOST.get_or_init(|| host))
+}
+
+fn open(name: &str) -> Result<(RealCgroupFs, &'static CgroupHost, CgroupPaths), String> {
+    let host = host()?;
+    let paths = CgroupPaths::payload(host, CgroupBase::Root, name).map_err(|e| e.to_string())?;
+    Ok((RealCgroupFs, host, paths))
 }
 
 /// Whether the host has a cgroup v2 hierarchy (pure v2, or hybrid's `unified`), which the
 /// container's cgroup is then part of.
 pub fn host_has_v2() -> bool {
-    CgroupHost::discover(&RealCgroupFs, &HostPaths::real())
-        .is_ok_and(|h| h.hierarchies.iter().any(|x| x.backend == Backend::V2))
+    host().is_ok_and(|h| h.hierarchies.iter().any(|x| x.backend == Backend::V2))
 }
 
 /// For the monitor: create the container's cgroup, apply its limits, put init in it, and
@@ -52,8 +64,8 @@ pub fn create_closure(
     move |pid| {
         let (fs, host, paths) = open(&name)?;
         paths.create(&fs).map_err(|e| e.to_string())?;
-        let facts = HostFacts::read(&fs, &host, &HostPaths::real()).map_err(|e| e.to_string())?;
-        let writes = plan_limits(&config, &host, &facts).map_err(|e| e.to_string())?;
+        let facts = HostFacts::read(&fs, host, &HostPaths::real()).map_err(|e| e.to_string())?;
+        let writes = plan_limits(&config, host, &facts).map_err(|e| e.to_string())?;
         apply_writes(&fs, &paths, &writes).map_err(|e| e.to_string())?;
         if let Some((uid, gid)) = root {
             paths.delegate(&fs, uid, gid).map_err(|e| e.to_string())?;
@@ -105,7 +117,7 @@ pub fn remove(name: &str) {
 /// The container's usage figures.
 pub fn usage(name: &str) -> Option<Usage> {
     let (fs, host, paths) = open(name).ok()?;
-    let u = read_usage(&fs, &host, &paths);
+    let u = read_usage(&fs, host, &paths);
     Some(Usage {
         memory: u.memory.unwrap_or(0),
         memory_peak: u.memory_peak.unwrap_or(0),
@@ -120,9 +132,9 @@ pub fn usage(name: &str) -> Option<Usage> {
 pub fn set_frozen(name: &str, frozen: bool) -> Result<(), String> {
     let (fs, host, paths) = open(name)?;
     if frozen {
-        freeze(&fs, &host, &paths, Duration::from_secs(10)).map_err(|e| e.to_string())
+        freeze(&fs, host, &paths, Duration::from_secs(10)).map_err(|e| e.to_string())
     } else {
-        thaw(&fs, &host, &paths).map_err(|e| e.to_string())
+        thaw(&fs, host, &paths).map_err(|e| e.to_string())
     }
 }
 
@@ -132,7 +144,7 @@ pub fn frozen(name: &str) -> bool {
         return false;
     };
     matches!(
-        lxd_runtime::cgroup::freezer_state(&fs, &host, &paths),
+        lxd_runtime::cgroup::freezer_state(&fs, host, &paths),
         Ok(lxd_runtime::cgroup::FreezerState::Frozen)
     )
 }
@@ -147,7 +159,7 @@ pub fn update_limits(
     if !paths.exists(&fs) {
         return Ok(());
     }
-    let facts = HostFacts::read(&fs, &host, &HostPaths::real()).map_err(|e| e.to_string())?;
-    lxd_runtime::cgroup::update_limits(&fs, &host, &facts, &paths, old, new)
+    let facts = HostFacts::read(&fs, host, &HostPaths::real()).map_err(|e| e.to_string())?;
+    lxd_runtime::cgroup::update_limits(&fs, host, &facts, &paths, old, new)
         .map_err(|e| e.to_string())
 }

@@ -65,8 +65,13 @@ impl CgroupFs for RealCgroupFs {
         let mut out = Vec::new();
         for entry in std::fs::read_dir(path)? {
             let entry = entry?;
-            // metadata() follows symlinks (/sys/class/net entries are links to directories).
-            if std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()) {
+            // The entry's own type needs no stat; a symlink is followed (/sys/class/net
+            // entries are links to directories).
+            let is_dir = match entry.file_type()? {
+                t if t.is_symlink() => std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()),
+                t => t.is_dir(),
+            };
+            if is_dir {
                 out.push(entry.file_name().to_string_lossy().into_owned());
             }
         }

@@ -88,21 +88,73 @@ pub async fn get_instances(
             Ok(ApiResponse::sync(list))
         }
         _ => {
-            let mut list = Vec::new();
-            for n in &names {
-                let inst = load(&state, &project, n)?;
-                let st = instance_state(&inst);
-                let snapshots = super::snapshots::list(&state, &project, n)?;
-                list.push(InstanceFull {
-                    instance: inst.to_api(),
-                    backups: Vec::new(),
-                    state: Some(st),
-                    snapshots,
-                });
-            }
+            let list = tokio::task::spawn_blocking(move || full_list(&state, &project, &names))
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))??;
             Ok(ApiResponse::sync(list))
         }
     }
+}
+
+/// One instance with its state and snapshots, as recursion 2 lists it.
+fn full(state: &AppState, project: &str, name: &str) -> Result<InstanceFull, ApiError> {
+    let inst = load(state, project, name)?;
+    Ok(InstanceFull {
+        state: Some(instance_state(&inst)),
+        snapshots: super::snapshots::list(state, project, name)?,
+        backups: Vec::new(),
+        instance: inst.to_api(),
+    })
+}
+
+/// Containers below this many are gathered on one thread; above it, on one per core.
+const PER_THREAD: usize = 32;
+
+/// Recursion 2 for `names`, in their order: the state reads (cgroup files, each container's
+/// network namespace) are independent per instance, so they run on every core.
+fn full_list(
+    state: &AppState,
+    project: &str,
+    names: &[String],
+) -> Result<Vec<InstanceFull>, ApiError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    map_on_threads(names, cores, PER_THREAD, |n| full(state, project, n))?
+}
+
+/// `f` over `items` in order, on up to `max_threads` scoped threads with at least `per_thread`
+/// items each; the first error (in item order) wins. `Err(panic)` if a worker panicked.
+fn map_on_threads<T: Sync, R: Send, E: Send>(
+    items: &[T],
+    max_threads: usize,
+    per_thread: usize,
+    f: impl Fn(&T) -> Result<R, E> + Sync,
+) -> Result<Result<Vec<R>, E>, ApiError> {
+    let threads = max_threads
+        .min(items.len().div_ceil(per_thread.max(1)))
+        .max(1);
+    if threads == 1 {
+        return Ok(items.iter().map(&f).collect());
+    }
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Result<Vec<_>, E>>()))
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        let mut first_error = None;
+        for worker in workers {
+            match worker.join() {
+                Ok(Ok(part)) => out.extend(part),
+                Ok(Err(e)) => {
+                    first_error.get_or_insert(e);
+                }
+                Err(_) => return Err(ApiError::internal("instance state worker panicked")),
+            }
+        }
+        Ok(first_error.map_or(Ok(out), Err))
+    })
 }
 
 /// `GET /1.0/instances/{name}` (`?recursion=1`: with state, snapshots and backups)
@@ -137,4 +189,49 @@ pub async fn get_instance_state(
     let project = project_of(&state, &params)?;
     let inst = load(&state, &project, &name)?;
     Ok(ApiResponse::sync(instance_state(&inst)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::map_on_threads;
+
+    #[test]
+    fn parallel_map_keeps_order_across_threads() {
+        let items: Vec<u32> = (0..100).collect();
+        let out = map_on_threads(&items, 4, 8, |n| {
+            Ok::<_, String>((*n, std::thread::current().id()))
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(out.iter().map(|(n, _)| *n).collect::<Vec<_>>(), items);
+        let threads: std::collections::HashSet<_> = out.iter().map(|(_, t)| *t).collect();
+        assert_eq!(
+            threads.len(),
+            4,
+            "100 items, 8 per thread at least, 4 threads at most"
+        );
+    }
+
+    #[test]
+    fn parallel_map_small_input_stays_on_the_caller() {
+        let me = std::thread::current().id();
+        let out = map_on_threads(&[1, 2, 3], 4, 32, |_| {
+            Ok::<_, ()>(std::thread::current().id())
+        })
+        .unwrap()
+        .unwrap();
+        assert!(out.iter().all(|t| *t == me));
+    }
+
+    #[test]
+    fn parallel_map_reports_the_first_error_in_item_order() {
+        let items: Vec<u32> = (0..64).collect();
+        let out = map_on_threads(&items, 2, 8, |n| match n {
+            40 => Err("forty"),
+            10 => Err("ten"),
+            n => Ok(*n),
+        })
+        .unwrap();
+        assert_eq!(out, Err("ten"));
+    }
 }
