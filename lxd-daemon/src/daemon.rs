@@ -65,6 +65,9 @@ async fn serve(opts: Options) -> anyhow::Result<()> {
     crate::handlers::instances::state::autostart(&state).await;
     crate::tasks::start(&state);
     tracing::info!(dir = %paths.var.display(), "LXD is ready");
+    // Code that only start-up ran (schema, certificate, host probes, reattaching) need not stay
+    // resident; what requests use is mapped back from the page cache when they run.
+    tokio::task::spawn_blocking(lxd_sys::memory::drop_clean_file_pages);
 
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;

@@ -12,12 +12,14 @@
 //! - [`activation`]: listening sockets handed over by systemd.
 //! - [`btrfs`]: the btrfs ioctl that sets a subvolume's received UUID.
 //! - [`command`]: the [`CommandRunner`] trait for external tools, with a recording fake.
+//! - [`memory`]: a long-lived helper gives back the clean code pages it used only to start.
 
 pub mod activation;
 pub mod btrfs;
 pub mod command;
 pub mod fdpass;
 pub mod host;
+pub mod memory;
 pub mod mount_api;
 pub mod paths;
 pub mod pool;

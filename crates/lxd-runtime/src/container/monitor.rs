@@ -1,10 +1,12 @@
 //! The per-container monitor: a small process that starts init, keeps the console log,
 //! records init's pid and, when init ends, how it ended. It outlives the daemon.
 
+use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use lxd_sys::command::RealCommandRunner;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
 
@@ -54,6 +56,22 @@ fn release_apparmor(spec: &ContainerSpec) {
     }
 }
 
+/// How long init's first output may keep the console thread busy before the monitor trims.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// From here on the monitor only waits for init and copies console output: the code that
+/// started the container is not needed again (and is mapped back from the page cache if it
+/// is). It trims once init has run for [`SETTLE`] (or at once if init ends sooner), so the
+/// pages its first console output used go too, leaving what an idle monitor touches.
+fn give_back_startup_pages(init: Pid) {
+    if let Ok(pidfd) = lxd_sys::proc::pidfd_open(init) {
+        let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+        let timeout = PollTimeout::try_from(SETTLE).unwrap_or(PollTimeout::MAX);
+        while let Err(nix::errno::Errno::EINTR) = poll(&mut fds, timeout) {}
+    }
+    let _ = lxd_sys::memory::drop_clean_file_pages();
+}
+
 /// Start the container and watch it until init ends. Returns init's exit status. `started`
 /// is called once init runs (the daemon's helper reports success to its parent there).
 /// `ended` is called once init has ended or failed to start, before either is reported, so
@@ -99,6 +117,7 @@ pub fn run(
     }
     let copier = console.clone();
     let console = std::thread::spawn(move || copier.copy_to_log(&log, &copier_done));
+    give_back_startup_pages(running.init);
     let status = loop {
         match waitpid(running.init, None) {
             Ok(s) => {
