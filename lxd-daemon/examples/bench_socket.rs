@@ -7,6 +7,7 @@
 //! ```text
 //! bench_socket SOCKET latency  [REQUESTS]              GET /1.0; fresh connection per request and keep-alive
 //! bench_socket SOCKET profiles [PROFILES] [CLIENTS]    concurrent POST /1.0/profiles, then DELETE
+//! bench_socket SOCKET start INSTANCE [ROUNDS]          stop -f (untimed), then time a start to init running
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -43,6 +44,16 @@ async fn send(
     path: &str,
     body: Option<&Value>,
 ) -> Result<u16> {
+    Ok(request(sender, method, path, body).await?.0)
+}
+
+/// Sends one request; returns the status code and the body as JSON (`null` if it is not).
+async fn request(
+    sender: &mut Sender,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<(u16, Value)> {
     sender.ready().await?;
     let mut req = Request::builder()
         .method(method)
@@ -58,8 +69,11 @@ async fn send(
     };
     let resp = sender.send_request(req.body(Full::new(payload))?).await?;
     let status = resp.status().as_u16();
-    resp.into_body().collect().await?;
-    Ok(status)
+    let bytes = resp.into_body().collect().await?.to_bytes();
+    Ok((
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    ))
 }
 
 fn stats(mut samples: Vec<Duration>) -> Value {
@@ -190,9 +204,45 @@ async fn profiles(socket: &Path, total: usize, clients: usize) -> Result<Value> 
     }))
 }
 
+/// `PUT` a state change and wait for its operation; an error unless it succeeded.
+async fn change_state(s: &mut Sender, path: &str, body: Value) -> Result<()> {
+    let (status, reply) = request(s, Method::PUT, path, Some(&body)).await?;
+    if status != 202 {
+        bail!("PUT {path} returned {status}: {reply}");
+    }
+    let op = reply["operation"].as_str().context("no operation URL")?;
+    let (status, done) = request(s, Method::GET, &format!("{op}/wait"), None).await?;
+    if status != 200 || done["metadata"]["status_code"] != 200 {
+        bail!("{body} on {path} failed: {done}");
+    }
+    Ok(())
+}
+
+/// The daemon-side start of a container, as a minimal client sees it: stop INSTANCE (forced,
+/// untimed), then time `PUT .../state {"action": "start"}` until its operation has succeeded,
+/// which both daemons report once init runs.
+async fn start(socket: &Path, instance: &str, rounds: usize) -> Result<Value> {
+    let mut s = connect(socket).await?;
+    let path = format!("/1.0/instances/{instance}/state");
+    let (_, current) = request(&mut s, Method::GET, &path, None).await?;
+    let mut running = current["metadata"]["status"] == "Running";
+    let mut samples = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        if running {
+            let stop = json!({ "action": "stop", "force": true, "timeout": -1 });
+            change_state(&mut s, &path, stop).await?;
+        }
+        let t = Instant::now();
+        change_state(&mut s, &path, json!({ "action": "start", "timeout": -1 })).await?;
+        samples.push(t.elapsed());
+        running = true;
+    }
+    Ok(json!({ "instance": instance, "start": stats(samples) }))
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: bench_socket SOCKET latency [REQUESTS] | bench_socket SOCKET profiles [PROFILES] [CLIENTS]";
+    let usage = "usage: bench_socket SOCKET latency [REQUESTS] | SOCKET profiles [PROFILES] [CLIENTS] | SOCKET start INSTANCE [ROUNDS]";
     let socket = PathBuf::from(args.first().context(usage)?);
     let num = |i: usize, default: usize| -> Result<usize> {
         args.get(i)
@@ -205,6 +255,10 @@ fn main() -> Result<()> {
     let out = match args.get(1).map(String::as_str) {
         Some("latency") => rt.block_on(latency(&socket, num(2, 2000)?))?,
         Some("profiles") => rt.block_on(profiles(&socket, num(2, 500)?, num(3, 50)?))?,
+        Some("start") => {
+            let instance = args.get(2).context(usage)?;
+            rt.block_on(start(&socket, instance, num(3, 20)?))?
+        }
         _ => bail!(usage),
     };
     println!("{out}");

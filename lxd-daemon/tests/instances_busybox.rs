@@ -111,6 +111,28 @@ fn busybox_container_lifecycle_through_the_api() {
         Some(json!({"config": {"limits.memory": "256MiB"}})),
     );
     assert_eq!(memory_limit(pid), "268435456", "live limit update");
+    // The limit moves to a profile; editing that profile reaches the running container.
+    api.call(
+        "POST",
+        "/1.0/profiles",
+        Some(json!({"name": "lim", "config": {"limits.memory": "192MiB"}, "devices": {}})),
+    )
+    .unwrap();
+    let mut put = api.call("GET", "/1.0/instances/c1", None).unwrap();
+    put["config"]
+        .as_object_mut()
+        .unwrap()
+        .remove("limits.memory");
+    put["profiles"] = json!(["default", "lim"]);
+    api.op("PUT", "/1.0/instances/c1", Some(put));
+    assert_eq!(memory_limit(pid), "201326592", "limit from a new profile");
+    api.call(
+        "PATCH",
+        "/1.0/profiles/lim",
+        Some(json!({"config": {"limits.memory": "64MiB"}})),
+    )
+    .unwrap();
+    assert_eq!(memory_limit(pid), "67108864", "profile edit applied live");
     api.op(
         "PUT",
         "/1.0/instances/c1/state",

@@ -1,7 +1,7 @@
 //! `/1.0/profiles`: list, create, show, replace, patch, rename and delete profiles. A changed
 //! profile is applied to the instances using it: their devices' volatile keys follow, and
-//! running ones get devices plugged and unplugged live (failures are reported after the
-//! profile is saved, as LXD does).
+//! running ones get new limits, a reloaded AppArmor profile and devices plugged and unplugged
+//! live (failures are reported after the profile is saved, as LXD does).
 
 use axum::extract::{Path, State};
 use lxd_api::{Profile, ProfilePost, ProfilePut, ProfilesPost};
@@ -75,7 +75,8 @@ fn validate(put: &ProfilePut, refuse: fn(String) -> ApiError) -> Result<(), ApiE
 }
 
 /// Bring the instances that used a profile (as loaded before the change) in line with it:
-/// volatile keys of their devices, and live devices of running ones.
+/// volatile keys of their devices; for running ones also their cgroup limits, their AppArmor
+/// profile (`raw.apparmor`, `security.nesting`) and live devices.
 async fn apply_to_instances(
     state: &AppState,
     before: Vec<crate::handlers::instances::store::Loaded>,
@@ -99,6 +100,29 @@ async fn apply_to_instances(
         config.extend(filled.clone());
         changes.extend(filled);
         if old.running() {
+            // As an instance's own update: limits, then the AppArmor profile, then devices.
+            let live = crate::cgroups::update_limits(
+                &old.row.name,
+                &old.expanded_config,
+                &now.expanded_config,
+            )
+            .and_then(|()| {
+                crate::apparmor::config_changed(
+                    &state.paths,
+                    &state.facts.apparmor,
+                    &old.project,
+                    &old.row.name,
+                    &old.expanded_config,
+                    &now.expanded_config,
+                    true,
+                )
+            });
+            if let Err(e) = live {
+                failures.push_str(&format!(
+                    " - Project: {}, Instance: {}: {e}\n",
+                    old.project, old.row.name
+                ));
+            }
             match devices::hotplug::apply(
                 state,
                 &old,

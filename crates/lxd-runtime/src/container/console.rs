@@ -10,8 +10,8 @@ use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// Status byte: the client is attached.
@@ -23,6 +23,34 @@ pub const BUSY: u8 = b'B';
 const CLIENT_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often the copier looks again while nothing has the console open.
 const CONSOLE_IDLE_POLL: Duration = Duration::from_millis(100);
+
+/// Tells the console copier that init has ended; it wakes the copier at once if it is idle.
+#[derive(Default)]
+pub struct Ended {
+    ended: Mutex<bool>,
+    wake: Condvar,
+}
+
+impl Ended {
+    /// Record the end and wake a waiting copier.
+    pub fn set(&self) {
+        if let Ok(mut ended) = self.ended.lock() {
+            *ended = true;
+        }
+        self.wake.notify_all();
+    }
+
+    /// Wait up to `timeout` for the end; whether it has come.
+    fn wait(&self, timeout: Duration) -> bool {
+        let Ok(ended) = self.ended.lock() else {
+            return true;
+        };
+        match self.wake.wait_timeout_while(ended, timeout, |e| !*e) {
+            Ok((ended, _)) => *ended,
+            Err(_) => true,
+        }
+    }
+}
 
 /// The console socket of a container whose monitor keeps its state in `state_dir`.
 pub fn socket_path(state_dir: &Path) -> PathBuf {
@@ -127,7 +155,7 @@ impl Console {
     /// `vhangup` by getty: systemd does both while it boots) the multiplexer reads `EIO`; it
     /// must stay open through that, or the console is gone for good and every later open of
     /// `/dev/console` in the container fails.
-    pub fn copy_to_log(&self, log: &Path, done: &AtomicBool) {
+    pub fn copy_to_log(&self, log: &Path, done: &Ended) {
         let Ok(mut out) = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -148,10 +176,9 @@ impl Console {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) if e.raw_os_error() == Some(nix::libc::EIO) => {
-                    if done.load(Ordering::Acquire) {
+                    if done.wait(CONSOLE_IDLE_POLL) {
                         break;
                     }
-                    std::thread::sleep(CONSOLE_IDLE_POLL);
                 }
                 Err(_) => break,
             }

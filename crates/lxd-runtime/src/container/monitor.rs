@@ -2,7 +2,6 @@
 //! records init's pid and, when init ends, how it ended. It outlives the daemon.
 
 use std::os::fd::AsFd;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use lxd_sys::command::RealCommandRunner;
@@ -10,7 +9,7 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
 
-use super::console::Console;
+use super::console::{Console, Ended};
 use super::spec::{ContainerSpec, MonitorState};
 use super::start::{start, StartError};
 
@@ -108,7 +107,7 @@ pub fn run(
     })?;
     started(Ok(running.init));
     let log = spec.console_log();
-    let done = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(Ended::default());
     let copier_done = done.clone();
     let console = Console::new(running.console);
     let socket = super::console::socket_path(&spec.state_dir);
@@ -131,7 +130,7 @@ pub fn run(
     };
     // Before the end is recorded: a restart waits for that record, then loads the profile again.
     release_apparmor(spec);
-    done.store(true, Ordering::Release);
+    done.set();
     let _ = console.join();
     let _ = std::fs::remove_file(&socket);
     ended();
