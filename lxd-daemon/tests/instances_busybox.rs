@@ -255,6 +255,7 @@ fn busybox_container_lifecycle_through_the_api() {
         &[],
     );
     assert_eq!(status, 200);
+    let tarball_copy = tarball.clone();
     let (status, _, body) = api.raw(
         "POST",
         "/1.0/instances",
@@ -287,6 +288,34 @@ fn busybox_container_lifecycle_through_the_api() {
     );
     assert_eq!((status, body.as_slice()), (200, b"one\n".as_slice()));
     api.op("DELETE", "/1.0/instances/c1copy", None);
+    // LXD 5.0.2 writes the instance directory owned by the container's host root with mode
+    // 0100: such a backup imports and starts too.
+    let lxd_style = lxd_style_backup(tmp.path(), &tarball_copy);
+    let (status, _, body) = api.raw(
+        "POST",
+        "/1.0/instances",
+        lxd_style,
+        &[
+            ("Content-Type", "application/octet-stream"),
+            ("X-LXD-name", "c1lxd"),
+        ],
+    );
+    assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
+    let op: Value = serde_json::from_slice(&body).unwrap();
+    let wait = format!("{}/wait?timeout=60", op["operation"].as_str().unwrap());
+    let done = api.call("GET", &wait, None).unwrap();
+    assert_eq!(done["status"], "Success", "{done}");
+    api.op(
+        "PUT",
+        "/1.0/instances/c1lxd/state",
+        Some(json!({"action": "start", "timeout": -1})),
+    );
+    api.op(
+        "PUT",
+        "/1.0/instances/c1lxd/state",
+        Some(json!({"action": "stop", "force": true})),
+    );
+    api.op("DELETE", "/1.0/instances/c1lxd", None);
     let logs = api.call("GET", "/1.0/instances/c1/logs", None).unwrap();
     assert!(
         logs.as_array()
@@ -359,6 +388,46 @@ fn cgroup_dirs_named(name: &str) -> usize {
         }
     }
     count
+}
+
+/// A host uid standing for an unprivileged container's root (LXD's is the first id of the
+/// `root` range in `/etc/subuid`); not mapped by the test container's own id map necessarily.
+const CONTAINER_ROOT: u32 = 1_000_000;
+
+/// `tarball` (a backup of ours) repacked with `backup/container` as LXD 5.0.2 writes it for an
+/// unprivileged container: owned by the container's host root and mode 0100.
+fn lxd_style_backup(scratch: &std::path::Path, tarball: &[u8]) -> Vec<u8> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = scratch.join("lxd-style");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = scratch.join("ours.tar.gz");
+    std::fs::write(&file, tarball).unwrap();
+    let tar = |args: &[&str]| {
+        let out = std::process::Command::new("tar")
+            .arg("-C")
+            .arg(&dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    tar(&["--numeric-owner", "-xzf", file.to_str().unwrap()]);
+    let container = dir.join("backup/container");
+    assert_eq!(std::fs::metadata(&container).unwrap().uid(), 0);
+    std::os::unix::fs::chown(&container, Some(CONTAINER_ROOT), Some(0)).unwrap();
+    std::fs::set_permissions(&container, std::fs::Permissions::from_mode(0o100)).unwrap();
+    let repacked = scratch.join("lxd-style.tar.gz");
+    tar(&[
+        "--numeric-owner",
+        "-czf",
+        repacked.to_str().unwrap(),
+        "backup",
+    ]);
+    std::fs::read(repacked).unwrap()
 }
 
 #[test]

@@ -21,6 +21,21 @@ use crate::operations::OpSpec;
 use crate::state::AppState;
 
 /// Mirror `src` into `dst` (owners, modes, links, xattrs), deleting what `src` lacks.
+/// Copy a backup's tree into the instance volume at `dst`. rsync gives `dst` itself the owner
+/// and mode of the tarball's directory too; the volume keeps its own (LXD 5.0.2 writes its
+/// instance directory owned by the container's host root, but ours is host root's, mode 0100,
+/// which the starting container must traverse before it switches to the container's ids).
+fn sync_into_volume(src: &Path, dst: &Path) -> Result<(), String> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let own = std::fs::metadata(dst).map_err(|e| format!("{}: {e}", dst.display()))?;
+    sync_tree(src, dst)?;
+    std::os::unix::fs::chown(dst, Some(own.uid()), Some(own.gid()))
+        .and_then(|()| {
+            std::fs::set_permissions(dst, std::fs::Permissions::from_mode(own.mode() & 0o7777))
+        })
+        .map_err(|e| format!("{}: {e}", dst.display()))
+}
+
 fn sync_tree(src: &Path, dst: &Path) -> Result<(), String> {
     let out = std::process::Command::new("rsync")
         .args(["-aHAX", "--numeric-ids", "--delete"])
@@ -191,12 +206,12 @@ async fn restore(
             .create_volume(&pool, &vol)
             .map_err(|e| e.to_string())?;
         for snap in &snap_names {
-            sync_tree(&tree2.join("backup/snapshots").join(snap), &path)?;
+            sync_into_volume(&tree2.join("backup/snapshots").join(snap), &path)?;
             driver
                 .create_snapshot(&pool, VolumeType::Container, &sname, snap)
                 .map_err(|e| e.to_string())?;
         }
-        sync_tree(&tree2.join("backup/container"), &path)?;
+        sync_into_volume(&tree2.join("backup/container"), &path)?;
         crate::instances::rootfs::link_volume(&paths, &sname, &path);
         Ok(())
     })
