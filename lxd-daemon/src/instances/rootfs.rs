@@ -125,3 +125,22 @@ fn link(paths: &Paths, name: &str, target: &Path) {
         tracing::warn!(instance = name, error = %e, "Failed to link the instance volume");
     }
 }
+
+/// Run `fill` (an rsync of a backup's instance tree into the volume at `path`), then give
+/// `path` back its own owner and mode: rsync copies them from the tree's top directory, and
+/// LXD 5.0.2's is owned by the container's host root with mode 0100, which host root (as the
+/// starting container is before it takes the container's ids) may not traverse.
+pub fn keeping_volume_mode<T>(
+    path: &Path,
+    fill: impl FnOnce() -> Result<T, String>,
+) -> Result<T, String> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let own = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let filled = fill()?;
+    std::os::unix::fs::chown(path, Some(own.uid()), Some(own.gid()))
+        .and_then(|()| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(own.mode() & 0o7777))
+        })
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(filled)
+}

@@ -21,19 +21,9 @@ use crate::operations::OpSpec;
 use crate::state::AppState;
 
 /// Mirror `src` into `dst` (owners, modes, links, xattrs), deleting what `src` lacks.
-/// Copy a backup's tree into the instance volume at `dst`. rsync gives `dst` itself the owner
-/// and mode of the tarball's directory too; the volume keeps its own (LXD 5.0.2 writes its
-/// instance directory owned by the container's host root, but ours is host root's, mode 0100,
-/// which the starting container must traverse before it switches to the container's ids).
+/// Copy a backup's tree into the instance volume at `dst`, which keeps its own owner and mode.
 fn sync_into_volume(src: &Path, dst: &Path) -> Result<(), String> {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let own = std::fs::metadata(dst).map_err(|e| format!("{}: {e}", dst.display()))?;
-    sync_tree(src, dst)?;
-    std::os::unix::fs::chown(dst, Some(own.uid()), Some(own.gid()))
-        .and_then(|()| {
-            std::fs::set_permissions(dst, std::fs::Permissions::from_mode(own.mode() & 0o7777))
-        })
-        .map_err(|e| format!("{}: {e}", dst.display()))
+    crate::instances::rootfs::keeping_volume_mode(dst, || sync_tree(src, dst))
 }
 
 fn sync_tree(src: &Path, dst: &Path) -> Result<(), String> {
