@@ -615,3 +615,88 @@ fn api_templates_render_at_next_start() {
     daemon.kill().unwrap();
     daemon.wait().unwrap();
 }
+
+/// The cgroup path of `pid` in the hierarchy holding `controller` (v1), else its v2 path.
+fn cgroup_of(pid: i64, controller: &str) -> String {
+    let cgroups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let line = |wanted: &str| {
+        cgroups.lines().find_map(|l| {
+            let mut parts = l.splitn(3, ':');
+            let (_, ctl, path) = (parts.next()?, parts.next()?, parts.next()?);
+            ctl.split(',')
+                .any(|c| c == wanted)
+                .then(|| path.to_string())
+        })
+    };
+    line(controller)
+        .or_else(|| {
+            cgroups
+                .lines()
+                .find_map(|l| l.strip_prefix("0::").map(str::to_string))
+        })
+        .unwrap()
+}
+
+/// Two projects may each run an instance of the same name: each gets its own cgroup
+/// (`lxc.payload.<project>_<name>` outside the default project, as liblxc names LXD's), so
+/// state, freezing and stopping one leave the other alone.
+#[test]
+fn same_name_in_two_projects_runs_in_separate_cgroups() {
+    let bb = support::BusyboxDaemon::start();
+    let api = &bb.api;
+    let name = "prj-7c2e";
+    api.call(
+        "POST",
+        "/1.0/projects",
+        Some(json!({"name": "p2", "config": {"features.images": "false", "features.profiles": "false"}})),
+    )
+    .unwrap();
+    bb.launch(name);
+    let create = json!({"name": name, "source": {"type": "image", "fingerprint": bb.fingerprint}});
+    api.op("POST", "/1.0/instances?project=p2", Some(create));
+    let p2 = format!("/1.0/instances/{name}/state?project=p2");
+    api.op("PUT", &p2, Some(json!({"action": "start", "timeout": -1})));
+    let pid_default = bb.init_pid(name);
+    let pid_p2 = api.call("GET", &p2, None).unwrap()["pid"].as_i64().unwrap();
+    assert_eq!(
+        cgroup_of(pid_default, "memory"),
+        format!("/lxc.payload.{name}")
+    );
+    assert_eq!(
+        cgroup_of(pid_p2, "memory"),
+        format!("/lxc.payload.p2_{name}")
+    );
+
+    // Exec with recorded output in p2: the output is served under the instance's own name.
+    let exec = json!({"command": ["hostname"], "record-output": true, "wait-for-websocket": false});
+    let done = api.op(
+        "POST",
+        &format!("/1.0/instances/{name}/exec?project=p2"),
+        Some(exec),
+    );
+    let stdout = done["metadata"]["output"]["1"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        stdout.starts_with(&format!("/1.0/instances/{name}/logs/exec_")),
+        "{stdout}"
+    );
+    let (status, _, body) = api.raw("GET", &format!("{stdout}?project=p2"), Vec::new(), &[]);
+    assert_eq!((status, body), (200, format!("{name}\n").into_bytes()));
+
+    api.op("PUT", &p2, Some(json!({"action": "freeze"})));
+    let status = |path: &str| api.call("GET", path, None).unwrap()["status"].clone();
+    assert_eq!(status(&p2), "Frozen");
+    let default = format!("/1.0/instances/{name}/state");
+    assert_eq!(status(&default), "Running");
+    api.op("PUT", &p2, Some(json!({"action": "unfreeze"})));
+    api.op("PUT", &p2, Some(json!({"action": "stop", "force": true})));
+    assert_eq!(status(&p2), "Stopped");
+    let state = api.call("GET", &default, None).unwrap();
+    assert_eq!(state["status"], "Running");
+    assert!(state["memory"]["usage"].as_i64().unwrap() > 0, "{state}");
+    assert!(state["processes"].as_i64().unwrap() > 0, "{state}");
+    api.op("DELETE", &format!("/1.0/instances/{name}?project=p2"), None);
+    bb.remove(name);
+}

@@ -102,7 +102,7 @@ async fn apply_to_instances(
         if old.running() {
             // As an instance's own update: limits, then the AppArmor profile, then devices.
             let live = crate::cgroups::update_limits(
-                &old.row.name,
+                &old.runtime_name(),
                 &old.expanded_config,
                 &now.expanded_config,
             )

@@ -14,7 +14,8 @@ use nix::unistd::{setgroups, setresgid, setresuid, ForkResult, Gid, Pid, Uid};
 /// A command to run in a container.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExecSpec {
-    /// The container's name (its cgroups are named after it).
+    /// The container's runtime name (`<project>_<name>` outside the default project); its
+    /// cgroups are named after it.
     #[serde(default)]
     pub name: String,
     pub init_pid: i32,

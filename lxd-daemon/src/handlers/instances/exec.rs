@@ -59,7 +59,7 @@ pub async fn post_instance_exec(
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let spec = ExecSpec {
-        name: inst.row.name.clone(),
+        name: inst.runtime_name(),
         init_pid,
         argv: req.command.clone(),
         env,
@@ -94,8 +94,9 @@ pub async fn post_instance_exec(
             run_websockets(task_state, spec, req, op).await
         })
     } else {
+        let instance = inst.row.name.clone();
         state.operations.start(op_spec, move |op| async move {
-            run_detached(task_state, spec, req, op).await
+            run_detached(task_state, instance, spec, req, op).await
         })
     };
     Ok(ApiResponse::operation(&op))
@@ -109,8 +110,11 @@ fn finish_metadata(op: &Op, extra: &[(&str, Value)]) {
     op.set_metadata(meta);
 }
 
+/// A command without websockets; `instance` is the instance's name (`spec.name` is its runtime
+/// name, which names the directory of its logs).
 async fn run_detached(
     state: AppState,
+    instance: String,
     spec: ExecSpec,
     req: InstanceExecPost,
     op: Arc<Op>,
@@ -121,7 +125,7 @@ async fn run_detached(
         let err = dir.join(format!("exec_{}.stderr", op.id));
         let o = std::fs::File::create(&out).map_err(|e| e.to_string())?;
         let e = std::fs::File::create(&err).map_err(|e| e.to_string())?;
-        let base = format!("/1.0/instances/{}/logs", spec.name);
+        let base = format!("/1.0/instances/{instance}/logs");
         let output = json!({"1": format!("{base}/exec_{}.stdout", op.id), "2": format!("{base}/exec_{}.stderr", op.id)});
         (Stdio::from(o), Stdio::from(e), Some(output))
     } else {

@@ -18,7 +18,7 @@ pub fn instance_state(inst: &Loaded) -> InstanceState {
     let status = inst.status();
     let usage = inst
         .init_pid
-        .and_then(|_| crate::cgroups::usage(&inst.row.name))
+        .and_then(|_| crate::cgroups::usage(&inst.runtime_name()))
         .unwrap_or_default();
     InstanceState {
         status: status.text().to_string(),

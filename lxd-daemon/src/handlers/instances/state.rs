@@ -228,7 +228,7 @@ pub async fn act(
         }
         "freeze" | "unfreeze" => {
             let frozen = req.action == "freeze";
-            let name = inst.row.name.clone();
+            let name = inst.runtime_name();
             tokio::task::spawn_blocking(move || crate::cgroups::set_frozen(&name, frozen))
                 .await
                 .map_err(|e| e.to_string())??;

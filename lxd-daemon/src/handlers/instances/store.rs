@@ -34,7 +34,7 @@ impl Loaded {
 
     /// Whether its processes are frozen.
     pub fn frozen(&self) -> bool {
-        self.running() && crate::cgroups::frozen(&self.row.name)
+        self.running() && crate::cgroups::frozen(&self.runtime_name())
     }
 
     /// LXD's status for the record.

@@ -167,7 +167,7 @@ async fn update(
             None
         };
     if inst.running() {
-        crate::cgroups::update_limits(&inst.row.name, &inst.expanded_config, &new_config)
+        crate::cgroups::update_limits(&inst.runtime_name(), &inst.expanded_config, &new_config)
             .map_err(|e| ApiError::bad_request(format!("Invalid config: {e}")))?;
     }
     crate::apparmor::config_changed(
