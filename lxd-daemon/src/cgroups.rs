@@ -52,6 +52,24 @@ pub fn host_has_v2() -> bool {
     host().is_ok_and(|h| h.hierarchies.iter().any(|x| x.backend == Backend::V2))
 }
 
+/// For the monitor, before it starts anything: processes already in the container's cgroup
+/// belong to no container of ours (its previous run ended before this start was allowed), but
+/// to another daemon on this host running an instance of this name. Sharing that cgroup would
+/// mix usage, limits and freezing, and tearing it down is not ours to do, so the start stops.
+pub fn ensure_free(name: &str) -> Result<(), String> {
+    let (fs, _, paths) = open(name)?;
+    let squatters = paths.procs(&fs).map_err(|e| e.to_string())?;
+    if squatters.is_empty() {
+        return Ok(());
+    }
+    let pids: Vec<String> = squatters.iter().map(u32::to_string).collect();
+    Err(format!(
+        "The cgroup lxc.payload.{name} is in use by other processes ({}); is another daemon on \
+         this host running an instance of this name?",
+        pids.join(", ")
+    ))
+}
+
 /// For the monitor: create the container's cgroup, apply its limits, put init in it, and
 /// delegate its v2 cgroup to the container's root (`root` = host uid and gid of container
 /// root; `None` for a privileged container, whose root is the host's).

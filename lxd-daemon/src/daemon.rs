@@ -48,6 +48,10 @@ async fn serve(opts: Options) -> anyhow::Result<()> {
 
     // As LXD, the server certificate exists from the first start on.
     state.server_cert()?;
+    // Before the socket answers: a SIGTERM sent once a client got an answer must find the
+    // handler (the default action would kill the daemon uncleanly).
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
     let api = crate::server::listener::open(&paths.socket(), opts.group.as_deref())?;
     let app = crate::api::router::app(state.clone());
     let stop = state.shutdown.subscribe();
@@ -69,8 +73,6 @@ async fn serve(opts: Options) -> anyhow::Result<()> {
     // resident; what requests use is mapped back from the page cache when they run.
     tokio::task::spawn_blocking(lxd_sys::memory::drop_clean_file_pages);
 
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
     let mut requested = state.shutdown.subscribe();
     tokio::select! {
         _ = term.recv() => tracing::info!("Received SIGTERM, shutting down"),

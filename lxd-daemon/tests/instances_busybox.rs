@@ -700,3 +700,62 @@ fn same_name_in_two_projects_runs_in_separate_cgroups() {
     api.op("DELETE", &format!("/1.0/instances/{name}?project=p2"), None);
     bb.remove(name);
 }
+
+/// A cgroup of the container's name that holds processes of something else (another daemon's
+/// instance of that name) is not shared: the start fails saying so, and works once it is gone.
+#[test]
+fn start_refuses_a_cgroup_held_by_other_processes() {
+    let bb = support::BusyboxDaemon::start();
+    let name = "squat-4b1d";
+    bb.create_with(name, json!({}));
+    let top = if std::path::Path::new("/sys/fs/cgroup/pids/cgroup.procs").exists() {
+        "/sys/fs/cgroup/pids"
+    } else {
+        "/sys/fs/cgroup"
+    };
+    let dir = std::path::Path::new(top).join(format!("lxc.payload.{name}"));
+    std::fs::create_dir(&dir).unwrap();
+    let mut other = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    std::fs::write(dir.join("cgroup.procs"), other.id().to_string()).unwrap();
+
+    let op = bb
+        .api
+        .call(
+            "PUT",
+            &format!("/1.0/instances/{name}/state"),
+            Some(json!({"action": "start", "timeout": -1})),
+        )
+        .unwrap();
+    let wait = format!(
+        "/1.0/operations/{}/wait?timeout=30",
+        op["id"].as_str().unwrap()
+    );
+    let done = bb.api.call("GET", &wait, None).unwrap();
+    let refused = (
+        done["status"].clone(),
+        done["err"].as_str().unwrap_or("").to_string(),
+    );
+
+    other.kill().unwrap();
+    other.wait().unwrap();
+    for _ in 0..100 {
+        if std::fs::remove_dir(&dir).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(refused.0, "Failure");
+    assert!(
+        refused
+            .1
+            .contains(&format!("lxc.payload.{name} is in use by other processes")),
+        "{}",
+        refused.1
+    );
+    bb.start_instance(name);
+    assert!(bb.init_pid(name) > 0);
+    bb.remove(name);
+}
