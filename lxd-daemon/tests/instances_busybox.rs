@@ -10,21 +10,36 @@ mod support;
 
 use support::{busybox_image, start_daemon, Api};
 
+/// `pid`'s cgroup path in the v1 hierarchy holding `controller`, or with `""` its v2 path,
+/// from `/proc/PID/cgroup`.
+fn cgroup_path(pid: i64, controller: &str) -> Option<String> {
+    let cgroups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    cgroups.lines().find_map(|l| {
+        let mut parts = l.splitn(3, ':');
+        let (_, ctls, path) = (parts.next()?, parts.next()?, parts.next()?);
+        let found = if controller.is_empty() {
+            ctls.is_empty()
+        } else {
+            ctls.split(',').any(|c| c == controller)
+        };
+        found.then(|| path.to_string())
+    })
+}
+
+/// The cgroup path of `pid` in the v1 hierarchy holding `controller`, else its v2 path.
+fn cgroup_of(pid: i64, controller: &str) -> String {
+    cgroup_path(pid, controller)
+        .or_else(|| cgroup_path(pid, ""))
+        .unwrap()
+}
+
 /// The memory limit of `pid`'s cgroup: v1 `memory.limit_in_bytes`, else v2 `memory.max`.
 fn memory_limit(pid: i64) -> String {
-    let cgroups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
-    let path_of = |controller: &str| {
-        cgroups.lines().find_map(|l| {
-            let mut parts = l.splitn(3, ':');
-            let (_, ctl, path) = (parts.next()?, parts.next()?, parts.next()?);
-            (ctl == controller).then(|| path.to_string())
-        })
-    };
-    let file = match path_of("memory") {
+    let file = match cgroup_path(pid, "memory") {
         Some(p) => format!("/sys/fs/cgroup/memory{p}/memory.limit_in_bytes"),
         None => format!(
             "/sys/fs/cgroup{}/memory.max",
-            path_of("").expect("no cgroup v2 line")
+            cgroup_path(pid, "").expect("no cgroup v2 line")
         ),
     };
     std::fs::read_to_string(&file)
@@ -255,26 +270,20 @@ fn busybox_container_lifecycle_through_the_api() {
         &[],
     );
     assert_eq!(status, 200);
-    let tarball_copy = tarball.clone();
-    let (status, _, body) = api.raw(
-        "POST",
-        "/1.0/instances",
-        tarball,
-        &[
+    // Import a backup tarball as `name` and wait until the import succeeded.
+    let import = |name: &str, tarball: Vec<u8>| {
+        let headers = [
             ("Content-Type", "application/octet-stream"),
-            ("X-LXD-name", "c1copy"),
-        ],
-    );
-    assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
-    let op: Value = serde_json::from_slice(&body).unwrap();
-    let done = api
-        .call(
-            "GET",
-            &format!("{}/wait?timeout=60", op["operation"].as_str().unwrap()),
-            None,
-        )
-        .unwrap();
-    assert_eq!(done["status"], "Success", "{done}");
+            ("X-LXD-name", name),
+        ];
+        let (status, _, body) = api.raw("POST", "/1.0/instances", tarball, &headers);
+        assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
+        let op: Value = serde_json::from_slice(&body).unwrap();
+        let wait = format!("{}/wait?timeout=60", op["operation"].as_str().unwrap());
+        let done = api.call("GET", &wait, None).unwrap();
+        assert_eq!(done["status"], "Success", "{done}");
+    };
+    import("c1copy", tarball.clone());
     assert_eq!(
         api.call("GET", "/1.0/instances/c1copy/snapshots", None)
             .unwrap(),
@@ -290,21 +299,7 @@ fn busybox_container_lifecycle_through_the_api() {
     api.op("DELETE", "/1.0/instances/c1copy", None);
     // LXD 5.0.2 writes the instance directory owned by the container's host root with mode
     // 0100: such a backup imports and starts too.
-    let lxd_style = lxd_style_backup(tmp.path(), &tarball_copy);
-    let (status, _, body) = api.raw(
-        "POST",
-        "/1.0/instances",
-        lxd_style,
-        &[
-            ("Content-Type", "application/octet-stream"),
-            ("X-LXD-name", "c1lxd"),
-        ],
-    );
-    assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
-    let op: Value = serde_json::from_slice(&body).unwrap();
-    let wait = format!("{}/wait?timeout=60", op["operation"].as_str().unwrap());
-    let done = api.call("GET", &wait, None).unwrap();
-    assert_eq!(done["status"], "Success", "{done}");
+    import("c1lxd", lxd_style_backup(tmp.path(), &tarball));
     api.op(
         "PUT",
         "/1.0/instances/c1lxd/state",
@@ -614,27 +609,6 @@ fn api_templates_render_at_next_start() {
     api.op("DELETE", &base, None);
     daemon.kill().unwrap();
     daemon.wait().unwrap();
-}
-
-/// The cgroup path of `pid` in the hierarchy holding `controller` (v1), else its v2 path.
-fn cgroup_of(pid: i64, controller: &str) -> String {
-    let cgroups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
-    let line = |wanted: &str| {
-        cgroups.lines().find_map(|l| {
-            let mut parts = l.splitn(3, ':');
-            let (_, ctl, path) = (parts.next()?, parts.next()?, parts.next()?);
-            ctl.split(',')
-                .any(|c| c == wanted)
-                .then(|| path.to_string())
-        })
-    };
-    line(controller)
-        .or_else(|| {
-            cgroups
-                .lines()
-                .find_map(|l| l.strip_prefix("0::").map(str::to_string))
-        })
-        .unwrap()
 }
 
 /// Two projects may each run an instance of the same name: each gets its own cgroup

@@ -26,16 +26,9 @@ pub fn monitor(spec_path: &Path) -> anyhow::Result<()> {
         };
         Some((host_of(&m.uid)?, host_of(&m.gid)?))
     });
-    // Cgroups and host-side device files are named after the runtime name (`<project>_<name>`
-    // outside the default project, as liblxc names LXD's containers), the state directory's.
-    let runtime_name = spec
-        .state_dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or(&spec.name)
-        .to_string();
-    crate::cgroups::ensure_free(&runtime_name).map_err(anyhow::Error::msg)?;
-    let mut attach_cgroups = crate::cgroups::create_closure(&runtime_name, &spec.config, root);
+    let runtime_name = spec.runtime_name();
+    crate::cgroups::ensure_free(runtime_name).map_err(anyhow::Error::msg)?;
+    let mut attach_cgroups = crate::cgroups::create_closure(runtime_name, &spec.config, root);
     // The NICs join the container's network namespace before init runs (as liblxc moves
     // them in during start), with `lo` brought up.
     let mut attach = |pid: nix::unistd::Pid| {
@@ -53,9 +46,9 @@ pub fn monitor(spec_path: &Path) -> anyhow::Result<()> {
     // Whether init ran or never started, nothing of it may stay behind; this runs before the
     // end is recorded, so a start that follows at once does not race with it.
     let cleanup = &mut || {
-        crate::cgroups::remove(&runtime_name);
+        crate::cgroups::remove(runtime_name);
         let devices =
-            crate::instances::devices::devices_dir(&crate::paths::Paths::from_env(), &runtime_name);
+            crate::instances::devices::devices_dir(&crate::paths::Paths::from_env(), runtime_name);
         crate::instances::devices::cleanup(
             &devices,
             spec.nics.iter().map(|n| n.host_name.as_str()),
@@ -78,9 +71,7 @@ pub fn monitor(spec_path: &Path) -> anyhow::Result<()> {
 /// so it can restart the container, record it stopped or delete an ephemeral one. A daemon
 /// that is not running finds out at its next start instead.
 fn report_exit(spec: &ContainerSpec, status: i32) {
-    let Some(runtime_name) = spec.state_dir.file_name().and_then(|n| n.to_str()) else {
-        return;
-    };
+    let runtime_name = spec.runtime_name();
     let target = crate::runtime::exit_target(status);
     let path = format!(
         "/internal/containers/{runtime_name}/onstop?target={target}&monitor={}",

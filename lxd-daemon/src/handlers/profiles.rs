@@ -15,6 +15,7 @@ use super::require_project;
 use crate::api::caller::Caller;
 use crate::api::extract::{IfMatch, LxdJson, Params};
 use crate::api::{ApiError, ApiResponse, ApiResult};
+use crate::handlers::instances::update::apply_config;
 use crate::state::AppState;
 
 fn url(name: &str, project: &str) -> String {
@@ -99,29 +100,16 @@ async fn apply_to_instances(
         let filled = devices::volatile::fill_nic_keys(&now.expanded_devices, &config);
         config.extend(filled.clone());
         changes.extend(filled);
+        let mut failed = |e: &dyn std::fmt::Display| {
+            failures.push_str(&format!(
+                " - Project: {}, Instance: {}: {e}\n",
+                old.project, old.row.name
+            ));
+        };
         if old.running() {
-            // As an instance's own update: limits, then the AppArmor profile, then devices.
-            let live = crate::cgroups::update_limits(
-                &old.runtime_name(),
-                &old.expanded_config,
-                &now.expanded_config,
-            )
-            .and_then(|()| {
-                crate::apparmor::config_changed(
-                    &state.paths,
-                    &state.facts.apparmor,
-                    &old.project,
-                    &old.row.name,
-                    &old.expanded_config,
-                    &now.expanded_config,
-                    true,
-                )
-            });
-            if let Err(e) = live {
-                failures.push_str(&format!(
-                    " - Project: {}, Instance: {}: {e}\n",
-                    old.project, old.row.name
-                ));
+            // As an instance's own update: limits and the AppArmor profile, then devices.
+            if let Err(e) = apply_config(state, &old, &now.expanded_config) {
+                failed(&e);
             }
             match devices::hotplug::apply(
                 state,
@@ -134,10 +122,7 @@ async fn apply_to_instances(
             .await
             {
                 Ok(set) => changes.extend(set),
-                Err(e) => failures.push_str(&format!(
-                    " - Project: {}, Instance: {}: {e}\n",
-                    old.project, old.row.name
-                )),
+                Err(e) => failed(&e),
             }
         }
         if !changes.is_empty() {

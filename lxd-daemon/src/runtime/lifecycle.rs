@@ -39,15 +39,9 @@ pub async fn start(paths: &Paths, spec: &ContainerSpec) -> Result<MonitorState, 
         .process_group(0)
         .spawn()
         .map_err(|e| RuntimeError::Spawn("monitor", e))?;
-    // The state directory is named after the runtime name (`<project>_<name>` outside the
-    // default project), which `spec.name` (the hostname) is not.
-    let runtime_name = dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or(&spec.name)
-        .to_string();
     loop {
-        if let Some(state) = running(paths, &runtime_name) {
+        // Not `spec.name`, the hostname: another project may run an instance of that name.
+        if let Some(state) = running(paths, spec.runtime_name()) {
             // Reap the monitor when it ends, while this daemon runs.
             tokio::spawn(async move {
                 let _ = child.wait().await;

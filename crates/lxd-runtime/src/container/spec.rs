@@ -119,6 +119,16 @@ impl ContainerSpec {
     pub fn console_log(&self) -> PathBuf {
         self.state_dir.join("console.log")
     }
+
+    /// The runtime name (`<project>_<name>` outside the default project, as liblxc names
+    /// LXD's containers), which names the state directory, the cgroups and the host-side
+    /// device files; `name` is the hostname. Falls back to `name`.
+    pub fn runtime_name(&self) -> &str {
+        self.state_dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(&self.name)
+    }
 }
 
 /// What the monitor records about a running container.

@@ -20,12 +20,12 @@ use crate::events::Requestor;
 use crate::operations::OpSpec;
 use crate::state::AppState;
 
-/// Mirror `src` into `dst` (owners, modes, links, xattrs), deleting what `src` lacks.
 /// Copy a backup's tree into the instance volume at `dst`, which keeps its own owner and mode.
 fn sync_into_volume(src: &Path, dst: &Path) -> Result<(), String> {
     crate::instances::rootfs::keeping_volume_mode(dst, || sync_tree(src, dst))
 }
 
+/// Mirror `src` into `dst` (owners, modes, links, xattrs), deleting what `src` lacks.
 fn sync_tree(src: &Path, dst: &Path) -> Result<(), String> {
     let out = std::process::Command::new("rsync")
         .args(["-aHAX", "--numeric-ids", "--delete"])

@@ -64,6 +64,30 @@ async fn restore_snapshot(
     Ok(ApiResponse::operation(&op))
 }
 
+/// What an instance takes at once when its expanded config changes to `new`: its cgroup
+/// limits if it runs, then its AppArmor profile (re-rendered, checked and, if it runs, loaded
+/// when `raw.apparmor` or `security.nesting` changed). Its own updates and edits of its
+/// profiles both come through here.
+pub fn apply_config(
+    state: &AppState,
+    inst: &super::store::Loaded,
+    new: &lxd_api::ConfigMap,
+) -> Result<(), String> {
+    if inst.running() {
+        crate::cgroups::update_limits(&inst.runtime_name(), &inst.expanded_config, new)
+            .map_err(|e| format!("Invalid config: {e}"))?;
+    }
+    crate::apparmor::config_changed(
+        &state.paths,
+        &state.facts.apparmor,
+        &inst.project,
+        &inst.row.name,
+        &inst.expanded_config,
+        new,
+        inst.running(),
+    )
+}
+
 /// `PUT /1.0/instances/{name}`
 pub async fn put_instance(
     state: State<AppState>,
@@ -166,20 +190,7 @@ async fn update(
         } else {
             None
         };
-    if inst.running() {
-        crate::cgroups::update_limits(&inst.runtime_name(), &inst.expanded_config, &new_config)
-            .map_err(|e| ApiError::bad_request(format!("Invalid config: {e}")))?;
-    }
-    crate::apparmor::config_changed(
-        &state.paths,
-        &state.facts.apparmor,
-        &project,
-        &name,
-        &inst.expanded_config,
-        &new_config,
-        inst.running(),
-    )
-    .map_err(ApiError::bad_request)?;
+    apply_config(&state, &inst, &new_config).map_err(ApiError::bad_request)?;
     let mut spec = OpSpec::task("Updating instance", &project);
     spec.resources = Some(op_resources(&name, &project));
     let task_state = state.clone();
