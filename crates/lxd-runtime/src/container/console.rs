@@ -165,6 +165,9 @@ impl Console {
         };
         let mut buf = [0u8; 4096];
         let mut master = &self.master;
+        // Once init has ended, one more read takes what it wrote after the last `EIO` (a
+        // console reopened for systemd's last lines); the `EIO` after that is the end.
+        let mut draining = false;
         loop {
             match master.read(&mut buf) {
                 Ok(0) => break,
@@ -176,9 +179,10 @@ impl Console {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) if e.raw_os_error() == Some(nix::libc::EIO) => {
-                    if done.wait(CONSOLE_IDLE_POLL) {
+                    if draining {
                         break;
                     }
+                    draining = done.wait(CONSOLE_IDLE_POLL);
                 }
                 Err(_) => break,
             }
