@@ -38,9 +38,9 @@ pub fn remove_files(paths: &Paths, fingerprint: &str) {
 }
 
 /// Remove every trace of an image no project references any more: its files and the image
-/// volume each pool may hold for it (btrfs keeps `images/<fp>` per pool; instances made from
-/// it are independent snapshots and stay). Failures are logged, not returned: the record is
-/// already gone.
+/// volume each pool may hold for it (btrfs keeps `images/<fp>` per pool, dir a ready instance
+/// volume there; instances made from it are independent and stay). Failures are logged, not
+/// returned: the record is already gone.
 pub async fn remove_everywhere(state: &crate::state::AppState, fingerprint: &str) {
     remove_files(&state.paths, fingerprint);
     let rows = match crate::storage_backend::all_pools(state) {
@@ -56,8 +56,11 @@ pub async fn remove_everywhere(state: &crate::state::AppState, fingerprint: &str
         };
         let pool = crate::storage_backend::pool_of(state, &row);
         let fp = fingerprint.to_string();
+        let name = row.name.clone();
         let done = tokio::task::spawn_blocking(move || {
-            driver.delete_volume(&pool, lxd_storage::VolumeType::Image, &fp)
+            crate::instances::rootfs::with_ready_lock(&name, &fp, || {
+                driver.delete_volume(&pool, lxd_storage::VolumeType::Image, &fp)
+            })
         })
         .await;
         match done {

@@ -85,7 +85,7 @@ pub trait StorageDriver: Send + Sync {
 
     /// Create an instance volume from image `fingerprint`. `fill` unpacks the image into an
     /// empty directory: btrfs calls it once per pool for `images/<fp>` and snapshots that; dir
-    /// calls it on the new volume every time.
+    /// moves the ready volume into place when there is one, else calls it on the new volume.
     fn create_volume_from_image(
         &self,
         pool: &Pool,
@@ -93,6 +93,23 @@ pub trait StorageDriver: Send + Sync {
         fingerprint: &str,
         fill: Filler<'_>,
     ) -> Result<PathBuf, StorageError>;
+
+    /// Whether the driver keeps a ready instance volume per image (dir), which the daemon
+    /// refills with [`StorageDriver::prepare_image_volume`] after each instance takes it.
+    fn has_ready_volumes(&self) -> bool {
+        false
+    }
+
+    /// Unpack image `fingerprint` through `fill` into the volume the next instance created
+    /// from it takes (nothing when one is there, or the driver keeps none).
+    fn prepare_image_volume(
+        &self,
+        _pool: &Pool,
+        _fingerprint: &str,
+        _fill: Filler<'_>,
+    ) -> Result<(), StorageError> {
+        Ok(())
+    }
 
     /// Delete a volume; refused while it has snapshots. A missing volume is not an error.
     fn delete_volume(

@@ -23,6 +23,7 @@ pub mod memory;
 pub mod mount_api;
 pub mod paths;
 pub mod pool;
+pub mod priority;
 pub mod proc;
 pub mod resources;
 pub mod spawn;

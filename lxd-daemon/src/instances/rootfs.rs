@@ -1,8 +1,9 @@
 //! Instance volumes on a pool: created from an image (unpacked through lxd-image, once per
-//! pool on btrfs, every time on dir), deleted, and linked from `$LXD_DIR/containers/<name>`.
+//! pool on btrfs, ahead of time on dir), deleted, and linked from `$LXD_DIR/containers/<name>`.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use lxd_storage::{ContentType, Pool, Volume, VolumeType};
 
@@ -52,8 +53,33 @@ pub fn image_files(paths: &Paths, fingerprint: &str) -> lxd_image::unpack::Image
     }
 }
 
+/// An unpacker of image `fingerprint` into an empty directory.
+fn unpacker(
+    paths: &Paths,
+    fingerprint: &str,
+) -> impl FnMut(&Path) -> Result<(), lxd_storage::FillError> {
+    let files = image_files(paths, fingerprint);
+    move |target: &Path| {
+        let options = lxd_image::unpack::UnpackOptions {
+            devices: lxd_image::unpack::DevicePolicy::Skip,
+            ..Default::default()
+        };
+        lxd_image::unpack::unpack_image(
+            &lxd_sys::command::RealCommandRunner,
+            &files,
+            target,
+            &options,
+            None,
+        )
+        .map(|_| ())
+        .map_err(|e| lxd_storage::FillError::from(e.to_string()))
+    }
+}
+
 /// Create `name`'s volume from the image; returns the volume path (holding `rootfs/`,
-/// `metadata.yaml` and `templates/`). Blocking: run it off the async workers.
+/// `metadata.yaml` and `templates/`). On a driver that keeps ready volumes (dir) the volume is
+/// the one prepared ahead of time when there is one, and the next is prepared in the
+/// background. Blocking: run it off the async workers.
 pub fn create_from_image(
     paths: &Paths,
     row: &lxd_db::pools::PoolRow,
@@ -61,22 +87,63 @@ pub fn create_from_image(
     fingerprint: &str,
 ) -> Result<PathBuf, RootfsError> {
     let (pool, driver) = pool(paths, row)?;
-    let files = image_files(paths, fingerprint);
-    let runner = lxd_sys::command::RealCommandRunner;
-    let options = lxd_image::unpack::UnpackOptions {
-        devices: lxd_image::unpack::DevicePolicy::Skip,
-        ..Default::default()
-    };
-    let mut fill = |target: &Path| {
-        lxd_image::unpack::unpack_image(&runner, &files, target, &options, None)
-            .map(|_| ())
-            .map_err(|e| lxd_storage::FillError::from(e.to_string()))
-    };
-    let path = driver
-        .create_volume_from_image(&pool, &volume(name), fingerprint, &mut fill)
-        .map_err(|e| RootfsError::Create(e.to_string()))?;
+    let mut fill = unpacker(paths, fingerprint);
+    let path = with_ready_lock(&row.name, fingerprint, || {
+        driver.create_volume_from_image(&pool, &volume(name), fingerprint, &mut fill)
+    })
+    .map_err(|e| RootfsError::Create(e.to_string()))?;
     link(paths, name, &path);
+    if driver.has_ready_volumes() {
+        prepare_in_background(paths.clone(), row.clone(), fingerprint.to_string());
+    }
     Ok(path)
+}
+
+/// Run `f` holding the lock of image `fingerprint`'s ready volume on pool `pool`: taking it
+/// waits for a preparation under way, and preparations and deletions never overlap.
+pub fn with_ready_lock<T>(pool: &str, fingerprint: &str, f: impl FnOnce() -> T) -> T {
+    type Locks = Mutex<HashMap<(String, String), Arc<Mutex<()>>>>;
+    static LOCKS: OnceLock<Locks> = OnceLock::new();
+    let lock = {
+        let mut locks = LOCKS
+            .get_or_init(Locks::default)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        locks
+            .entry((pool.to_string(), fingerprint.to_string()))
+            .or_default()
+            .clone()
+    };
+    let _held = lock.lock().unwrap_or_else(PoisonError::into_inner);
+    f()
+}
+
+/// Prepare the next instance volume of image `fingerprint` on a thread of the lowest CPU and
+/// I/O priority. A failure only means the next instance is unpacked when it is created.
+fn prepare_in_background(paths: Paths, row: lxd_db::pools::PoolRow, fingerprint: String) {
+    let spawned = std::thread::Builder::new()
+        .name("ready-volume".into())
+        .spawn(move || {
+            if let Err(e) = lxd_sys::priority::background_thread() {
+                tracing::debug!(error = %e, "Failed to lower the priority of a volume preparation");
+            }
+            let prepared = pool(&paths, &row)
+                .map_err(|e| e.to_string())
+                .and_then(|(p, d)| {
+                    let mut fill = unpacker(&paths, &fingerprint);
+                    with_ready_lock(&row.name, &fingerprint, || {
+                        d.prepare_image_volume(&p, &fingerprint, &mut fill)
+                    })
+                    .map_err(|e| e.to_string())
+                });
+            if let Err(e) = prepared {
+                tracing::warn!(pool = %row.name, image = %fingerprint, error = %e,
+                    "Failed to prepare the next instance volume of an image");
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "Failed to start a volume preparation");
+    }
 }
 
 /// Create an empty volume for `name` (source type `none`).

@@ -1,9 +1,10 @@
 //! The `dir` driver: a pool is a directory tree; every instance gets its image unpacked into a
-//! plain directory, snapshots and copies are full `rsync` copies, quotas are not enforced.
+//! plain directory (ahead of time, see [`ready`]), snapshots and copies are full `rsync` copies, quotas are not enforced.
 //!
 //! Pool operations live here, volume operations in [`volume`]. Tools run through the injected
 //! [`CommandRunner`]; the driver never touches the database.
 
+mod ready;
 mod volume;
 
 use std::path::{Path, PathBuf};
@@ -112,6 +113,7 @@ impl StorageDriver for DirDriver {
             .get("source")
             .map(PathBuf::from)
             .unwrap_or_else(|| mount.to_path_buf());
+        ready::discard_all(&source.join("images"))?;
         for dir in POOL_DIRS {
             let p = source.join(dir);
             match std::fs::remove_dir(&p) {
@@ -135,10 +137,26 @@ impl StorageDriver for DirDriver {
         &self,
         pool: &Pool,
         vol: &Volume,
-        _fingerprint: &str,
+        fingerprint: &str,
         fill: Filler<'_>,
     ) -> Result<PathBuf, StorageError> {
-        self.vol_create_filled(pool, vol, fill)
+        match self.take_ready(pool, vol, fingerprint)? {
+            Some(path) => Ok(path),
+            None => self.vol_create_filled(pool, vol, fill),
+        }
+    }
+
+    fn has_ready_volumes(&self) -> bool {
+        true
+    }
+
+    fn prepare_image_volume(
+        &self,
+        pool: &Pool,
+        fingerprint: &str,
+        fill: Filler<'_>,
+    ) -> Result<(), StorageError> {
+        self.prepare_ready(pool, fingerprint, fill)
     }
 
     fn delete_volume(
@@ -147,6 +165,9 @@ impl StorageDriver for DirDriver {
         vol_type: VolumeType,
         name: &str,
     ) -> Result<(), StorageError> {
+        if vol_type == VolumeType::Image {
+            return self.discard_ready(pool, name);
+        }
         self.vol_delete(pool, vol_type, name)
     }
 
