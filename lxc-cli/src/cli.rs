@@ -166,7 +166,20 @@ pub fn check_args(path: &[&str], args: &[String], min: usize, max: Option<usize>
 
 /// Parses and runs one command line; returns the exit code.
 pub async fn run(args: Vec<String>) -> Result<u8> {
-    let matches = match Cli::command().try_get_matches_from(&args) {
+    let cli = match crate::cli_narrow::parse(&args) {
+        Some(cli) => cli,
+        None => match parse_full(&args)? {
+            Some(cli) => cli,
+            None => return Ok(0),
+        },
+    };
+    run_parsed(cli, args).await
+}
+
+/// [`run`]'s parse with the whole tree: `None` once help was printed; errors are worded as
+/// cobra words them.
+fn parse_full(args: &[String]) -> Result<Option<Cli>> {
+    let matches = match Cli::command().try_get_matches_from(args) {
         Ok(m) => m,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -174,14 +187,19 @@ pub async fn run(args: Vec<String>) -> Result<u8> {
                 e.kind(),
                 ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
             ) {
-                let path = crate::help::path_of(&args);
+                let path = crate::help::path_of(args);
                 print_help(&path.iter().map(String::as_str).collect::<Vec<_>>());
-                return Ok(0);
+                return Ok(None);
             }
-            return Err(anyhow!(cobra_error(&e, &args)));
+            return Err(anyhow!(cobra_error(&e, args)));
         }
     };
-    let cli = Cli::from_arg_matches(&matches).map_err(|e| anyhow!(cobra_error(&e, &args)))?;
+    Cli::from_arg_matches(&matches)
+        .map(Some)
+        .map_err(|e| anyhow!(cobra_error(&e, args)))
+}
+
+async fn run_parsed(cli: Cli, args: Vec<String>) -> Result<u8> {
     if cli.version {
         println!("5.0.2");
         return Ok(0);

@@ -155,7 +155,7 @@ impl ExecCmd {
         if self.mode != "auto" && (self.force_interactive || self.force_noninteractive) {
             bail!("You can't pass -t or -T at the same time as --mode");
         }
-        let (client, name) = ctx.resource(&self.args[0]).await?;
+        let (client, name) = ctx.resource_unchecked(&self.args[0]).await?;
         let mut env = Map::new();
         if let Ok(term) = std::env::var("TERM") {
             env.insert("TERM".into(), json!(term));
@@ -207,7 +207,10 @@ impl ExecCmd {
             stderr: tokio::io::stderr(),
             control: ctl_rx,
         };
-        let op = client.exec_instance(&name, &req, io).await?;
+        let op = match client.exec_instance(&name, &req, io).await {
+            Ok(op) => op,
+            Err(e) => return Err(Ctx::connect_failure(&client, e).await),
+        };
         drop(_guard);
         let ret = op
             .metadata

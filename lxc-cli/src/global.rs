@@ -93,6 +93,29 @@ impl Ctx {
         Ok((self.connect(&remote).await?, name))
     }
 
+    /// [`Ctx::resource`] without the `GET /1.0` check on a local (UNIX socket) remote: for a
+    /// command whose first request fails the same way when the daemon is not there. Such a
+    /// failure is worded as the check words it by [`Ctx::connect_failure`].
+    pub async fn resource_unchecked(&self, raw: &str) -> Result<(Client, String)> {
+        let (remote, name) = self.conf.parse_remote(raw)?;
+        let local = self.conf.remotes.get(&remote).is_some_and(|r| r.is_unix());
+        if local {
+            return Ok((self.instance_client(&remote)?, name));
+        }
+        Ok((self.connect(&remote).await?, name))
+    }
+
+    /// The error of a request made without the connection check: a daemon that cannot be
+    /// reached is reported as the check (`GET /1.0`) reports it.
+    pub async fn connect_failure(client: &Client, e: lxd_client::ClientError) -> anyhow::Error {
+        if matches!(e, lxd_client::ClientError::Connect { .. }) {
+            if let Err(check) = client.get_server_raw().await {
+                return check.into();
+            }
+        }
+        e.into()
+    }
+
     /// Saves the configuration back to config.yml.
     pub fn save_conf(&self) -> Result<()> {
         self.conf.save()

@@ -3,6 +3,7 @@
 
 mod aliases;
 mod cli;
+mod cli_narrow;
 mod cmd_action;
 mod cmd_alias;
 mod cmd_config;

@@ -40,6 +40,11 @@ fn host() -> Result<&'static CgroupHost, String> {
     Ok(HOST.get_or_init(|| host))
 }
 
+/// Discover the host's hierarchies now, in a process that forks helpers which then need not.
+pub fn discover_now() -> Result<(), String> {
+    host().map(|_| ())
+}
+
 fn open(name: &str) -> Result<(RealCgroupFs, &'static CgroupHost, CgroupPaths), String> {
     let host = host()?;
     let paths = CgroupPaths::payload(host, CgroupBase::Root, name).map_err(|e| e.to_string())?;

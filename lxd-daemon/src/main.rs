@@ -1,6 +1,6 @@
 //! The `lxd` daemon binary: serves the LXD REST API on a UNIX socket, and offers the
 //! sub-commands `waitready`, `shutdown`, `activateifneeded`, `version` and `init` (and the
-//! hidden helpers the daemon runs: `forkmonitor`, `forkexec`, `forkfile`, `netcat`).
+//! hidden helpers the daemon runs: `forkmonitor`, `forkexec`, `forkexecd`, `forkfile`, `netcat`).
 
 use lxd_daemon::{cmd, daemon, handlers};
 
@@ -46,6 +46,9 @@ enum Command {
     /// Run a command inside a running container (internal)
     #[command(hide = true)]
     Forkexec { spec: PathBuf },
+    /// Serve the daemon's exec requests, forking one child per command (internal)
+    #[command(hide = true)]
+    Forkexecd,
     /// Read or write one file of a container (internal)
     #[command(hide = true)]
     Forkfile { job: PathBuf },
@@ -93,6 +96,7 @@ fn main() {
         }
         Some(Command::Forkproxy { spec }) => cmd::fork::proxy(&spec),
         Some(Command::Forkmount { job }) => cmd::fork::mount(&job),
+        Some(Command::Forkexecd) => cmd::exec_server::serve(),
         Some(Command::Forkexec { spec }) => match cmd::fork::exec(&spec) {
             Ok(code) => std::process::exit(code),
             Err(e) => Err(e),

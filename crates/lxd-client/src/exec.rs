@@ -126,16 +126,39 @@ impl Client {
         let op = self.query_operation("POST", &path, Some(req), None).await?;
         let fds = fds_of(&op);
         let interactive = req["interactive"].as_bool().unwrap_or(false);
+        // All sockets are connected at once: the daemon starts the command once it has them.
+        let wanted: &[&str] = if interactive {
+            &["control", "0"]
+        } else {
+            &["control", "0", "1", "2"]
+        };
+        let present: Vec<(&str, &String)> = wanted
+            .iter()
+            .filter_map(|k| fds.get(*k).map(|secret| (*k, secret)))
+            .collect();
+        let connecting = futures_util::future::try_join_all(
+            present
+                .iter()
+                .map(|(_, secret)| self.connect_operation_websocket(&op.id, secret)),
+        );
+        // The wait for the end is asked for at once too; an operation that ends before its
+        // sockets are connected (the daemon gave up on them) is the answer.
+        let waiting = Box::pin(self.wait_final(&op.id));
+        let (connected, waiting) =
+            match futures_util::future::select(Box::pin(connecting), waiting).await {
+                futures_util::future::Either::Left((connected, waiting)) => (connected?, waiting),
+                futures_util::future::Either::Right((finished, _)) => return finished,
+            };
+        let mut sockets: std::collections::HashMap<&str, _> =
+            present.iter().map(|(k, _)| *k).zip(connected).collect();
         let mut tasks = Vec::new();
         let mut control_task = None;
-        if let Some(secret) = fds.get("control") {
-            let ws = self.connect_operation_websocket(&op.id, secret).await?;
+        if let Some(ws) = sockets.remove("control") {
             control_task = Some(tokio::spawn(run_control(ws, io.control)));
         }
         let mut stdin_task = None;
         if interactive {
-            if let Some(secret) = fds.get("0") {
-                let ws = self.connect_operation_websocket(&op.id, secret).await?;
+            if let Some(ws) = sockets.remove("0") {
                 let (write, read) = ws.split();
                 let sender = tokio::spawn(send_stream(write, io.stdin));
                 let stdout = io.stdout;
@@ -148,8 +171,7 @@ impl Client {
                 }));
             }
         } else {
-            if let Some(secret) = fds.get("0") {
-                let ws = self.connect_operation_websocket(&op.id, secret).await?;
+            if let Some(ws) = sockets.remove("0") {
                 let (write, read) = ws.split();
                 stdin_task = Some(tokio::spawn(async move {
                     send_stream(write, io.stdin).await;
@@ -169,8 +191,7 @@ impl Client {
                 ),
                 ("2", Box::new(io.stderr)),
             ] {
-                if let Some(secret) = fds.get(fd) {
-                    let ws = self.connect_operation_websocket(&op.id, secret).await?;
+                if let Some(ws) = sockets.remove(fd) {
                     let (_write, read) = ws.split();
                     tasks.push(tokio::spawn(async move {
                         drop(recv_stream(read, out).await);
@@ -179,7 +200,7 @@ impl Client {
                 }
             }
         }
-        let finished = self.wait_final(&op.id).await;
+        let finished = waiting.await;
         for t in tasks {
             let _ = t.await;
         }

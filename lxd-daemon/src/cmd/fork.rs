@@ -94,10 +94,16 @@ fn report_exit(spec: &ContainerSpec, status: i32) {
 
 /// `lxd forkexec SPEC`: run the command; exits with its status.
 pub fn exec(spec_path: &Path) -> anyhow::Result<i32> {
+    exec_gated(spec_path, &mut || true)
+}
+
+/// Run the command of the spec at `spec_path` once `go` allows it (see
+/// [`lxd_runtime::container::exec::run_gated`]); its pid goes to the spec's `.pid` file.
+pub fn exec_gated(spec_path: &Path, go: &mut dyn FnMut() -> bool) -> anyhow::Result<i32> {
     let spec: ExecSpec = read_json(spec_path)?;
     let pid_file = spec_path.with_extension("pid");
     let mut attach = crate::cgroups::join_closure(&spec.name);
-    let code = lxd_runtime::container::exec::run(&spec, &mut attach, &mut |pid| {
+    let code = lxd_runtime::container::exec::run_gated(&spec, &mut attach, go, &mut |pid| {
         let _ = std::fs::write(&pid_file, pid.as_raw().to_string());
     })?;
     Ok(code)

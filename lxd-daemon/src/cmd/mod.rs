@@ -1,6 +1,7 @@
 //! Sub-commands of `lxd` that talk to a running daemon over its socket.
 
 pub mod activate;
+pub mod exec_server;
 pub mod fork;
 pub mod idmap_probe;
 pub mod init;

@@ -48,6 +48,8 @@ pub enum ExecError {
     AppArmor(String),
     #[error("Failed to wait for the command")]
     Wait(#[source] nix::Error),
+    #[error("The command was called off before it started")]
+    CalledOff,
 }
 
 /// Namespaces joined, in order: the user namespace first, so the others are joined with the
@@ -77,6 +79,17 @@ pub fn run(
     attach_cgroups: &mut dyn FnMut(Pid) -> Result<(), String>,
     started: &mut dyn FnMut(Pid),
 ) -> Result<i32, ExecError> {
+    run_gated(spec, attach_cgroups, &mut || true, started)
+}
+
+/// [`run`], with the command held back once everything is joined until `go` says whether to
+/// run it: the caller prepares a command while its client is still connecting.
+pub fn run_gated(
+    spec: &ExecSpec,
+    attach_cgroups: &mut dyn FnMut(Pid) -> Result<(), String>,
+    go: &mut dyn FnMut() -> bool,
+    started: &mut dyn FnMut(Pid),
+) -> Result<i32, ExecError> {
     // Checked here: once inside the container's mount namespace, /proc is the container's.
     let single = lxd_sys::spawn::SingleThreaded::check()?;
     // AppArmor: the command execs under init's label (read and set through the host's /proc,
@@ -97,10 +110,18 @@ pub fn run(
         setns(file, *flag).map_err(|e| ExecError::Join(name, e))?;
     }
     drop(files);
+    // Built before the go: only loading it is left for the command's process.
+    let filter = seccomp_filter(&spec.config);
+    if !go() {
+        return Err(ExecError::CalledOff);
+    }
     match lxd_sys::spawn::fork_checked(&single)? {
-        ForkResult::Child => std::process::exit(exec_child(spec)),
+        ForkResult::Child => std::process::exit(exec_child(spec, filter)),
         ForkResult::Parent { child } => {
             started(child);
+            // Only the command holds its stdio now, so whoever reads its output sees the end
+            // as soon as the command's own copies are gone, not once this helper has exited.
+            release_stdio();
             loop {
                 match waitpid(child, None) {
                     Ok(status) => {
@@ -116,7 +137,31 @@ pub fn run(
     }
 }
 
-fn exec_child(spec: &ExecSpec) -> i32 {
+/// The instance's seccomp filter, compiled; `Ok(None)` when it has none.
+fn seccomp_filter(
+    config: &BTreeMap<String, String>,
+) -> Result<Option<crate::seccomp::CompiledFilter>, String> {
+    let policy = crate::seccomp::SeccompPolicy::from_config(config).map_err(|e| e.to_string())?;
+    policy
+        .map(|p| p.compile())
+        .transpose()
+        .map_err(|e| format!("Failed to load the seccomp filter: {e}"))
+}
+
+/// Point stdin, stdout and stderr at `/dev/null`.
+fn release_stdio() {
+    let Ok(null) = File::options().read(true).write(true).open("/dev/null") else {
+        return;
+    };
+    let _ = nix::unistd::dup2_stdin(&null)
+        .and_then(|()| nix::unistd::dup2_stdout(&null))
+        .and_then(|()| nix::unistd::dup2_stderr(&null));
+}
+
+fn exec_child(
+    spec: &ExecSpec,
+    filter: Result<Option<crate::seccomp::CompiledFilter>, String>,
+) -> i32 {
     let fail = |msg: String, code: i32| {
         eprintln!("{msg}");
         code
@@ -151,7 +196,13 @@ fn exec_child(spec: &ExecSpec) -> i32 {
     if nix::unistd::chdir(spec.cwd.as_str()).is_err() {
         let _ = nix::unistd::chdir("/");
     }
-    if let Err(e) = super::seccomp_load(&spec.config) {
+    let loaded = filter.and_then(|f| match f {
+        Some(f) => f
+            .load()
+            .map_err(|e| format!("Failed to load the seccomp filter: {e}")),
+        None => Ok(()),
+    });
+    if let Err(e) = loaded {
         return fail(e, 1);
     }
     let to_c = |v: &[String]| {

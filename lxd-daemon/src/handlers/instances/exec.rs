@@ -4,7 +4,6 @@
 //! output optionally recorded as instance log files.
 
 use std::collections::{BTreeMap, HashMap};
-use std::process::Stdio;
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket};
@@ -120,6 +119,12 @@ async fn run_detached(
     op: Arc<Op>,
 ) -> Result<(), String> {
     let dir = crate::runtime::state_dir(&state.paths, &spec.name);
+    let null = || {
+        std::fs::File::options()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+    };
     let (stdout, stderr, output) = if req.record_output {
         let out = dir.join(format!("exec_{}.stdout", op.id));
         let err = dir.join(format!("exec_{}.stderr", op.id));
@@ -127,21 +132,21 @@ async fn run_detached(
         let e = std::fs::File::create(&err).map_err(|e| e.to_string())?;
         let base = format!("/1.0/instances/{instance}/logs");
         let output = json!({"1": format!("{base}/exec_{}.stdout", op.id), "2": format!("{base}/exec_{}.stderr", op.id)});
-        (Stdio::from(o), Stdio::from(e), Some(output))
+        (o, e, Some(output))
     } else {
-        (Stdio::null(), Stdio::null(), None)
+        let (o, e) = (null(), null());
+        (
+            o.map_err(|e| e.to_string())?,
+            e.map_err(|e| e.to_string())?,
+            None,
+        )
     };
-    let mut proc =
-        crate::runtime::exec::spawn(&state.paths, &spec, &op.id, [Stdio::null(), stdout, stderr])
-            .map_err(|e| e.to_string())?;
-    let code = proc
-        .child
-        .wait()
-        .await
-        .map_err(|e| e.to_string())?
-        .code()
-        .unwrap_or(-1);
-    proc.cleanup();
+    let stdin = null().map_err(|e| e.to_string())?;
+    let stdio = [stdin.into(), stdout.into(), stderr.into()];
+    let mut proc = crate::runtime::exec::spawn(&state.paths, &spec, &op.id, stdio)
+        .map_err(|e| e.to_string())?;
+    proc.go().await.map_err(|e| e.to_string())?;
+    let code = proc.wait().await.map_err(|e| e.to_string())?;
     let mut meta = Map::new();
     if let Some(output) = output {
         meta.insert("output".into(), output);
@@ -216,17 +221,36 @@ async fn run_websockets(
     req: InstanceExecPost,
     op: Arc<Op>,
 ) -> Result<(), String> {
+    // The command is prepared while the client connects, and runs once it has.
     let code = if req.interactive {
+        let pty = open_pty(spec.init_pid, req.width, req.height)?;
+        let slave = std::fs::File::from(pty.terminal);
+        let stdio = [
+            slave.try_clone().map_err(|e| e.to_string())?.into(),
+            slave.try_clone().map_err(|e| e.to_string())?.into(),
+            slave.into(),
+        ];
+        let proc = crate::runtime::exec::spawn(&state.paths, &spec, &op.id, stdio)
+            .map_err(|e| e.to_string())?;
         let (mut sockets, _) = collect_required(&op, &["0", "control"]).await?;
         let control = sockets.remove("control").ok_or("No control socket")?;
-        interactive(&state, &spec, &req, &op, sockets, control).await?
+        interactive(proc, pty.master, sockets, control).await?
     } else {
+        let pipes = (|| {
+            use crate::runtime::exec::{output_pipe, stdin_pipe};
+            Ok::<_, std::io::Error>((stdin_pipe()?, output_pipe()?, output_pipe()?))
+        })();
+        let ((child_in, stdin), (child_out, stdout), (child_err, stderr)) =
+            pipes.map_err(|e| format!("Failed to create pipes: {e}"))?;
+        let stdio = [child_in, child_out, child_err];
+        let proc = crate::runtime::exec::spawn(&state.paths, &spec, &op.id, stdio)
+            .map_err(|e| e.to_string())?;
         let (mut sockets, rx) = collect_required(&op, &["0", "1", "2"]).await?;
         let control = match sockets.remove("control") {
             Some(ws) => ControlSocket::Connected(Box::new(ws)),
             None => ControlSocket::Later(rx),
         };
-        piped(&state, &spec, &op, sockets, control).await?
+        piped(proc, (stdin, stdout, stderr), sockets, control).await?
     };
     finish_metadata(&op, &[("return", json!(code))]);
     special_exit_error(code)
@@ -309,35 +333,28 @@ enum ControlSocket {
     Later(UnboundedReceiver<OpSocket>),
 }
 
+/// The ends of a piped command's stdin, stdout and stderr that the daemon keeps.
+type PipeEnds = (
+    tokio::net::unix::pipe::Sender,
+    tokio::net::unix::pipe::Receiver,
+    tokio::net::unix::pipe::Receiver,
+);
+
 async fn piped(
-    state: &AppState,
-    spec: &ExecSpec,
-    op: &Op,
+    mut proc: ExecProcess,
+    (stdin, stdout, stderr): PipeEnds,
     mut sockets: HashMap<String, WebSocket>,
     control: ControlSocket,
 ) -> Result<i32, String> {
-    let mut proc = crate::runtime::exec::spawn(
-        &state.paths,
-        spec,
-        &op.id,
-        [Stdio::piped(), Stdio::piped(), Stdio::piped()],
-    )
-    .map_err(|e| e.to_string())?;
-    let (stdin, stdout, stderr) = (
-        proc.child.stdin.take(),
-        proc.child.stdout.take(),
-        proc.child.stderr.take(),
-    );
     let (s0, s1, s2) = (
         sockets.remove("0"),
         sockets.remove("1"),
         sockets.remove("2"),
     );
-    let (Some(s0), Some(s1), Some(s2), Some(stdin), Some(stdout), Some(stderr)) =
-        (s0, s1, s2, stdin, stdout, stderr)
-    else {
+    let (Some(s0), Some(s1), Some(s2)) = (s0, s1, s2) else {
         return Err("Missing an exec stream".into());
     };
+    proc.go().await.map_err(|e| e.to_string())?;
     let input = tokio::spawn(pump_in(s0.split().1, stdin));
     let out = tokio::spawn(pump_out(stdout, s1.split().0));
     let err = tokio::spawn(pump_out(stderr, s2.split().0));
@@ -360,23 +377,13 @@ async fn piped(
 }
 
 async fn interactive(
-    state: &AppState,
-    spec: &ExecSpec,
-    req: &InstanceExecPost,
-    op: &Op,
+    mut proc: ExecProcess,
+    master: std::os::fd::OwnedFd,
     mut sockets: HashMap<String, WebSocket>,
     control: WebSocket,
 ) -> Result<i32, String> {
-    let pty = open_pty(spec.init_pid, req.width, req.height)?;
-    let slave = std::fs::File::from(pty.terminal);
-    let stdio = [
-        Stdio::from(slave.try_clone().map_err(|e| e.to_string())?),
-        Stdio::from(slave.try_clone().map_err(|e| e.to_string())?),
-        Stdio::from(slave),
-    ];
-    let mut proc = crate::runtime::exec::spawn(&state.paths, spec, &op.id, stdio)
-        .map_err(|e| e.to_string())?;
-    let master = Arc::new(pty.master);
+    proc.go().await.map_err(|e| e.to_string())?;
+    let master = Arc::new(master);
     let reader = tokio::fs::File::from_std(std::fs::File::from(
         master.try_clone().map_err(|e| e.to_string())?,
     ));
@@ -434,11 +441,5 @@ fn read_pid(file: &std::path::Path) -> Option<i32> {
 }
 
 async fn wait(proc: &mut ExecProcess) -> Result<i32, String> {
-    let status = proc.child.wait().await.map_err(|e| e.to_string())?;
-    proc.cleanup();
-    use std::os::unix::process::ExitStatusExt;
-    Ok(status
-        .code()
-        .or_else(|| status.signal().map(|s| 128 + s))
-        .unwrap_or(-1))
+    proc.wait().await.map_err(|e| e.to_string())
 }

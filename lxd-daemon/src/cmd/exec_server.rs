@@ -1,0 +1,96 @@
+//! `lxd forkexecd`: the daemon's exec server. Starting `lxd forkexec` for every command costs
+//! the exec of this large binary, its dynamic linking and the discovery of the host's cgroup
+//! hierarchies, several milliseconds each time. The server pays that once: it is started
+//! with a `SOCK_SEQPACKET` socket as its stdin, stays single-threaded, and forks a child per
+//! request that does what `lxd forkexec` does.
+//!
+//! A request is one message: the path of the exec spec file, with four fds: the command's
+//! stdin, stdout and stderr, and a stream socket. The child joins the container, then waits
+//! for one byte on that socket before it runs the command (so the daemon can prepare a
+//! command while its client connects; a socket closed instead calls the command off), and
+//! writes the command's exit status there (4 bytes, little-endian) before it exits. A closed
+//! socket without a status means the command could not be run. The server ends when the daemon's end of its socket closes.
+
+use std::ffi::OsStr;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::{dup2_stderr, dup2_stdin, dup2_stdout, ForkResult, Pid};
+
+/// Serve requests on stdin until it closes.
+pub fn serve() -> anyhow::Result<()> {
+    if let Err(e) = crate::cgroups::discover_now() {
+        tracing::warn!(error = %e, "Exec server: no cgroup hierarchies found");
+    }
+    let control = std::io::stdin();
+    let mut buf = vec![0u8; 4096];
+    loop {
+        reap_finished();
+        let (len, fds) = match lxd_sys::fdpass::recv_fds(control.as_fd(), &mut buf) {
+            Ok((0, _)) => return Ok(()),
+            Ok(got) => got,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let Ok::<[OwnedFd; 4], _>(fds) = fds.try_into() else {
+            tracing::warn!("Exec server: a request without its four fds was ignored");
+            continue;
+        };
+        let spec = Path::new(OsStr::from_bytes(&buf[..len])).to_path_buf();
+        match lxd_sys::spawn::fork_process() {
+            Ok(ForkResult::Child) => std::process::exit(run_request(&spec, fds)),
+            // The child holds its own copies; the status socket tells the daemon if it failed.
+            Ok(ForkResult::Parent { .. }) => drop(fds),
+            Err(e) => tracing::warn!(error = %e, "Exec server: fork failed"),
+        }
+    }
+}
+
+/// In the forked child: take the command's stdio as 0, 1 and 2 (which closes the server's
+/// socket), run the command as `lxd forkexec` does, and report its status.
+fn run_request(spec: &Path, fds: [OwnedFd; 4]) -> i32 {
+    let [stdin, stdout, stderr, status] = fds;
+    let taken = dup2_stdin(&stdin)
+        .and_then(|()| dup2_stdout(&stdout))
+        .and_then(|()| dup2_stderr(&stderr));
+    if taken.is_err() {
+        return 1;
+    }
+    drop((stdin, stdout, stderr));
+    let mut status = std::fs::File::from(status);
+    // The daemon sends one byte once its client is connected, or closes the socket to call
+    // the command off.
+    let mut go = || {
+        let mut byte = [0u8; 1];
+        matches!(status.read(&mut byte), Ok(1))
+    };
+    let code = match super::fork::exec_gated(spec, &mut go) {
+        Ok(code) => code,
+        Err(e) => {
+            let called_off = matches!(
+                e.downcast_ref::<lxd_runtime::container::exec::ExecError>(),
+                Some(lxd_runtime::container::exec::ExecError::CalledOff)
+            );
+            if called_off {
+                return 0;
+            }
+            eprintln!("Error: {e:#}");
+            1
+        }
+    };
+    let _ = status.write_all(&code.to_le_bytes());
+    0
+}
+
+/// Collect the children that have exited (the daemon learns their commands' statuses from
+/// their status sockets, not from here).
+fn reap_finished() {
+    while let Ok(status) = waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+        if status == WaitStatus::StillAlive {
+            break;
+        }
+    }
+}
