@@ -17,6 +17,10 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+use nix::errno::Errno;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{dup2_stderr, dup2_stdin, dup2_stdout, ForkResult, Pid};
 
@@ -25,10 +29,31 @@ pub fn serve() -> anyhow::Result<()> {
     if let Err(e) = crate::cgroups::discover_now() {
         tracing::warn!(error = %e, "Exec server: no cgroup hierarchies found");
     }
+    // SIGCHLD arrives on a signalfd, so children are collected as soon as they end.
+    let sigchld = child_signal();
+    sigchld.thread_block()?;
+    let ended = SignalFd::with_flags(&sigchld, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)?;
     let control = std::io::stdin();
     let mut buf = vec![0u8; 4096];
     loop {
-        reap_finished();
+        let mut ready = [
+            PollFd::new(control.as_fd(), PollFlags::POLLIN),
+            PollFd::new(ended.as_fd(), PollFlags::POLLIN),
+        ];
+        match poll(&mut ready, PollTimeout::NONE) {
+            Ok(_) => {}
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+        let has = |fd: &PollFd| fd.revents().is_some_and(|r| !r.is_empty());
+        let (request, child_ended) = (has(&ready[0]), has(&ready[1]));
+        if child_ended {
+            while let Ok(Some(_)) = ended.read_signal() {}
+            reap_finished();
+        }
+        if !request {
+            continue;
+        }
         let (len, fds) = match lxd_sys::fdpass::recv_fds(control.as_fd(), &mut buf) {
             Ok((0, _)) => return Ok(()),
             Ok(got) => got,
@@ -41,12 +66,22 @@ pub fn serve() -> anyhow::Result<()> {
         };
         let spec = Path::new(OsStr::from_bytes(&buf[..len])).to_path_buf();
         match lxd_sys::spawn::fork_process() {
-            Ok(ForkResult::Child) => std::process::exit(run_request(&spec, fds)),
+            Ok(ForkResult::Child) => {
+                // The command must not start with SIGCHLD blocked.
+                let _ = sigchld.thread_unblock();
+                std::process::exit(run_request(&spec, fds))
+            }
             // The child holds its own copies; the status socket tells the daemon if it failed.
             Ok(ForkResult::Parent { .. }) => drop(fds),
             Err(e) => tracing::warn!(error = %e, "Exec server: fork failed"),
         }
     }
+}
+
+fn child_signal() -> SigSet {
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGCHLD);
+    set
 }
 
 /// In the forked child: take the command's stdio as 0, 1 and 2 (which closes the server's
