@@ -4,6 +4,7 @@
 //! children), with its `limits.*` applied before init continues; exec helpers join it; usage
 //! and the freezer read and drive it.
 
+use std::os::fd::OwnedFd;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -99,17 +100,23 @@ pub fn create_closure(
     }
 }
 
-/// For exec helpers: join the container's cgroup before entering its namespaces.
-pub fn join_closure(name: &str) -> impl FnMut(Pid) -> Result<(), String> {
+/// For exec helpers, before they enter the container's namespaces: join the container's v1
+/// cgroups and open its v2 directory, where the command is then started
+/// (`CLONE_INTO_CGROUP`). Neither waits on the kernel's thread-group lock.
+pub fn join_closure(name: &str) -> impl FnMut() -> Result<Option<OwnedFd>, String> {
     let name = name.to_string();
-    move |pid| {
+    move || {
         let (fs, _, paths) = open(&name)?;
         if !paths.exists(&fs) {
-            return Ok(());
+            return Ok(None);
         }
-        paths
-            .attach(&fs, pid.as_raw() as u32)
-            .map_err(|e| e.to_string())
+        paths.enter_v1(&fs).map_err(|e| e.to_string())?;
+        let Some(dir) = paths.v2_dir() else {
+            return Ok(None);
+        };
+        std::fs::File::open(dir)
+            .map(|f| Some(OwnedFd::from(f)))
+            .map_err(|e| format!("Failed to open {}: {e}", dir.display()))
     }
 }
 

@@ -106,7 +106,7 @@ fn exec_in(init: i32, argv: &[&str]) -> (i32, String) {
                 config: BTreeMap::new(),
                 pty: false,
             };
-            let code = exec::run(&spec, &mut |_| Ok(()), &mut |_| {}).unwrap_or_else(|e| {
+            let code = exec::run(&spec, &mut || Ok(None), &mut |_| {}).unwrap_or_else(|e| {
                 eprintln!("exec: {e} ({:?})", std::error::Error::source(&e));
                 255
             });
@@ -145,7 +145,7 @@ fn tty_in(init: i32) -> String {
                 config: BTreeMap::new(),
                 pty: true,
             };
-            std::process::exit(exec::run(&spec, &mut |_| Ok(()), &mut |_| {}).unwrap_or(255));
+            std::process::exit(exec::run(&spec, &mut || Ok(None), &mut |_| {}).unwrap_or(255));
         }
         ForkResult::Parent { child } => {
             drop(pty.terminal);

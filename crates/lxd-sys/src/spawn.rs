@@ -1,6 +1,8 @@
 //! Starting processes the way the runtime needs: `clone(2)` straight into new namespaces, and
-//! `fork(2)`. Both are only sound in a single-threaded process (the runtime's helper
+//! `fork(2)` (also straight into a cgroup v2 directory). Both are only sound in a single-threaded process (the runtime's helper
 //! processes are), which these functions check before doing anything.
+
+use std::os::fd::{AsRawFd, BorrowedFd};
 
 use nix::sched::CloneFlags;
 use nix::unistd::{ForkResult, Pid};
@@ -76,4 +78,47 @@ pub fn fork_checked(_proof: &SingleThreaded) -> Result<ForkResult, SpawnError> {
     // SAFETY: the caller holds proof that the process was single-threaded and has started no
     // thread since, so the child may run any code, not only async-signal-safe functions.
     unsafe { nix::unistd::fork() }.map_err(SpawnError::Sys)
+}
+
+/// [`fork_checked`], with the child started in the cgroup v2 directory `cgroup` (`clone3`
+/// with `CLONE_INTO_CGROUP`). Writing a pid to `cgroup.procs` takes the kernel's cgroup
+/// thread-group lock for writing, which waits for an RCU grace period (10 ms and more on an
+/// idle host); starting the child there takes it only for reading.
+pub fn fork_into_cgroup(
+    _proof: &SingleThreaded,
+    cgroup: BorrowedFd<'_>,
+) -> Result<ForkResult, SpawnError> {
+    const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+    let mut args = libc::clone_args {
+        flags: CLONE_INTO_CGROUP,
+        pidfd: 0,
+        child_tid: 0,
+        parent_tid: 0,
+        exit_signal: libc::SIGCHLD as u64,
+        stack: 0,
+        stack_size: 0,
+        tls: 0,
+        set_tid: 0,
+        set_tid_size: 0,
+        cgroup: cgroup.as_raw_fd() as u64,
+    };
+    // SAFETY: `args` is a valid `clone_args` of the size passed and outlives the call. Without
+    // CLONE_VM (and with no stack given) the child runs on its own copy of the address space
+    // from this point, as after fork(2). The caller holds proof that the process is
+    // single-threaded, so no other thread holds a lock the child could need; glibc's fork
+    // handlers do not run, which matters only for locks other threads could hold.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &mut args as *mut libc::clone_args,
+            std::mem::size_of::<libc::clone_args>(),
+        )
+    };
+    match ret {
+        -1 => Err(SpawnError::Sys(nix::errno::Errno::last())),
+        0 => Ok(ForkResult::Child),
+        pid => Ok(ForkResult::Parent {
+            child: Pid::from_raw(pid as i32),
+        }),
+    }
 }

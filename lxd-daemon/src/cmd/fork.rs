@@ -102,8 +102,8 @@ pub fn exec(spec_path: &Path) -> anyhow::Result<i32> {
 pub fn exec_gated(spec_path: &Path, go: &mut dyn FnMut() -> bool) -> anyhow::Result<i32> {
     let spec: ExecSpec = read_json(spec_path)?;
     let pid_file = spec_path.with_extension("pid");
-    let mut attach = crate::cgroups::join_closure(&spec.name);
-    let code = lxd_runtime::container::exec::run_gated(&spec, &mut attach, go, &mut |pid| {
+    let mut join = crate::cgroups::join_closure(&spec.name);
+    let code = lxd_runtime::container::exec::run_gated(&spec, &mut join, go, &mut |pid| {
         let _ = std::fs::write(&pid_file, pid.as_raw().to_string());
     })?;
     Ok(code)

@@ -177,6 +177,25 @@ impl CgroupPaths {
         Ok(())
     }
 
+    /// The v2 directory (absent on a host with only v1 hierarchies).
+    pub fn v2_dir(&self) -> Option<&Path> {
+        self.v2.as_deref()
+    }
+
+    /// Move the calling thread into the cgroup's v1 hierarchies by writing `0` to their
+    /// `tasks` files. For a single-threaded caller that moves the process, and unlike a pid
+    /// written to `cgroup.procs` it does not take the kernel's thread-group lock for writing
+    /// (which waits for an RCU grace period). The v2 directory is left to
+    /// [`CgroupPaths::v2_dir`] and `CLONE_INTO_CGROUP`.
+    pub fn enter_v1(&self, fs: &dyn CgroupFs) -> Result<(), CgroupError> {
+        for dir in self.dirs().filter(|d| Some(*d) != self.v2.as_deref()) {
+            let path = dir.join("tasks");
+            fs.write(&path, "0")
+                .map_err(|e| CgroupError::io("attach a process to", path, e))?;
+        }
+        Ok(())
+    }
+
     /// Move the calling process into the cgroup (the exec helper, before it joins namespaces).
     pub fn enter(&self, fs: &dyn CgroupFs) -> Result<(), CgroupError> {
         self.attach(fs, std::process::id())

@@ -1,10 +1,11 @@
 //! Running a command inside a running container (LXD's `forkexec`): from a single-threaded
-//! helper, join the container's cgroups and namespaces through init's `/proc` entries, fork
-//! into its pid namespace, take the requested identity, and exec.
+//! helper, join the container's cgroups and pid namespace through init's `/proc` entries,
+//! fork into them, join the other namespaces, take the requested identity, and exec.
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
 use std::fs::File;
+use std::os::fd::{AsFd, OwnedFd};
 
 use nix::errno::Errno;
 use nix::sched::{setns, CloneFlags};
@@ -70,23 +71,32 @@ fn same_namespace(pid: i32, name: &str) -> bool {
     matches!((theirs, ours), (Ok(a), Ok(b)) if a == b)
 }
 
+/// How an exec helper joins the container's cgroups before it enters its namespaces: it
+/// moves itself into the v1 hierarchies and returns the v2 directory (if any), where the
+/// command is started.
+pub type JoinCgroups<'a> = &'a mut dyn FnMut() -> Result<Option<OwnedFd>, String>;
+
 /// Run `spec` in the container and return its exit status (127 when the command does not
 /// exist, 126 when it cannot be executed, 128 + N when killed by signal N).
 /// `started` is told the command's pid (as the host sees it) once it runs, so the caller can
 /// forward signals to it.
 pub fn run(
     spec: &ExecSpec,
-    attach_cgroups: &mut dyn FnMut(Pid) -> Result<(), String>,
+    join_cgroups: JoinCgroups<'_>,
     started: &mut dyn FnMut(Pid),
 ) -> Result<i32, ExecError> {
-    run_gated(spec, attach_cgroups, &mut || true, started)
+    run_gated(spec, join_cgroups, &mut || true, started)
 }
 
-/// [`run`], with the command held back once everything is joined until `go` says whether to
-/// run it: the caller prepares a command while its client is still connecting.
+/// [`run`], with the command held back once everything is prepared until `go` says whether
+/// to run it: the caller prepares a command while its client is still connecting.
+///
+/// The helper joins the container's pid namespace as the host's root, so its child (the
+/// command) can start straight in the container's v2 cgroup; the child then joins the user
+/// namespace and the others.
 pub fn run_gated(
     spec: &ExecSpec,
-    attach_cgroups: &mut dyn FnMut(Pid) -> Result<(), String>,
+    join_cgroups: JoinCgroups<'_>,
     go: &mut dyn FnMut() -> bool,
     started: &mut dyn FnMut(Pid),
 ) -> Result<i32, ExecError> {
@@ -105,19 +115,33 @@ pub fn run_gated(
             .map_err(|e| ExecError::OpenNamespace(name, e))?;
         files.push((name, file, *flag));
     }
-    attach_cgroups(nix::unistd::getpid()).map_err(ExecError::Cgroup)?;
-    for (name, file, flag) in &files {
-        setns(file, *flag).map_err(|e| ExecError::Join(name, e))?;
+    let v2 = join_cgroups().map_err(ExecError::Cgroup)?;
+    if let Some(i) = files.iter().position(|(name, ..)| *name == "pid") {
+        let (name, file, flag) = files.remove(i);
+        setns(&file, flag).map_err(|e| ExecError::Join(name, e))?;
     }
-    drop(files);
     // Built before the go: only loading it is left for the command's process.
     let filter = seccomp_filter(&spec.config);
     if !go() {
         return Err(ExecError::CalledOff);
     }
-    match lxd_sys::spawn::fork_checked(&single)? {
-        ForkResult::Child => std::process::exit(exec_child(spec, filter)),
+    let forked = match &v2 {
+        Some(dir) => lxd_sys::spawn::fork_into_cgroup(&single, dir.as_fd())?,
+        None => lxd_sys::spawn::fork_checked(&single)?,
+    };
+    match forked {
+        ForkResult::Child => {
+            for (name, file, flag) in &files {
+                if let Err(e) = setns(file, *flag) {
+                    eprintln!("Error: {}", ExecError::Join(name, e));
+                    std::process::exit(1);
+                }
+            }
+            drop(files);
+            std::process::exit(exec_child(spec, filter))
+        }
         ForkResult::Parent { child } => {
+            drop(files);
             started(child);
             // Only the command holds its stdio now, so whoever reads its output sees the end
             // as soon as the command's own copies are gone, not once this helper has exited.
