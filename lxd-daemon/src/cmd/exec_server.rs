@@ -35,12 +35,26 @@ pub fn serve() -> anyhow::Result<()> {
     let ended = SignalFd::with_flags(&sigchld, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)?;
     let control = std::io::stdin();
     let mut buf = vec![0u8; 4096];
+    // Whether code pages touched since the last request may still be given back.
+    let mut pages_held = true;
     loop {
         let mut ready = [
             PollFd::new(control.as_fd(), PollFlags::POLLIN),
             PollFd::new(ended.as_fd(), PollFlags::POLLIN),
         ];
-        match poll(&mut ready, PollTimeout::NONE) {
+        let timeout = if pages_held {
+            PollTimeout::from(IDLE_BEFORE_GIVING_BACK_MS)
+        } else {
+            PollTimeout::NONE
+        };
+        match poll(&mut ready, timeout) {
+            Ok(0) => {
+                // Idle: the clean file pages used to start and serve go back (the page cache
+                // keeps them; the next command maps them again with minor faults).
+                let _ = lxd_sys::memory::drop_clean_file_pages();
+                pages_held = false;
+                continue;
+            }
             Ok(_) => {}
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(e.into()),
@@ -54,6 +68,7 @@ pub fn serve() -> anyhow::Result<()> {
         if !request {
             continue;
         }
+        pages_held = true;
         let (len, fds) = match lxd_sys::fdpass::recv_fds(control.as_fd(), &mut buf) {
             Ok((0, _)) => return Ok(()),
             Ok(got) => got,
@@ -77,6 +92,9 @@ pub fn serve() -> anyhow::Result<()> {
         }
     }
 }
+
+/// How long (ms) the server waits idle before it gives back its clean file pages.
+const IDLE_BEFORE_GIVING_BACK_MS: u16 = 10_000;
 
 fn child_signal() -> SigSet {
     let mut set = SigSet::empty();
