@@ -13,7 +13,6 @@ use lxd_runtime::cgroup::{
     CgroupHost, CgroupPaths, HostFacts, RealCgroupFs,
 };
 use lxd_sys::paths::HostPaths;
-use nix::unistd::Pid;
 
 /// Usage figures with unknowns as 0, for the state endpoint.
 #[derive(Debug, Clone, Copy, Default)]
@@ -76,16 +75,17 @@ pub fn ensure_free(name: &str) -> Result<(), String> {
     ))
 }
 
-/// For the monitor: create the container's cgroup, apply its limits, put init in it, and
-/// delegate its v2 cgroup to the container's root (`root` = host uid and gid of container
-/// root; `None` for a privileged container, whose root is the host's).
-pub fn create_closure(
+/// For the monitor, before it clones init: create the container's cgroup in every
+/// hierarchy, apply the limits of `config`, delegate the v2 directory to the container's root
+/// (`root`, host uid and gid) and open what init joins by (see
+/// [`lxd_runtime::container::start::CgroupEntry`]).
+pub fn prepare_closure(
     name: &str,
     config: &lxd_api::ConfigMap,
     root: Option<(u32, u32)>,
-) -> impl FnMut(Pid) -> Result<(), String> {
+) -> impl FnMut() -> Result<lxd_runtime::container::start::CgroupEntry, String> {
     let (name, config) = (name.to_string(), config.clone());
-    move |pid| {
+    move || {
         let (fs, host, paths) = open(&name)?;
         paths.create(&fs).map_err(|e| e.to_string())?;
         let facts = HostFacts::read(&fs, host, &HostPaths::real()).map_err(|e| e.to_string())?;
@@ -94,9 +94,23 @@ pub fn create_closure(
         if let Some((uid, gid)) = root {
             paths.delegate(&fs, uid, gid).map_err(|e| e.to_string())?;
         }
-        paths
-            .attach(&fs, pid.as_raw() as u32)
-            .map_err(|e| e.to_string())
+        let opened = |path: &std::path::Path, write: bool| {
+            std::fs::OpenOptions::new()
+                .read(!write)
+                .write(write)
+                .open(path)
+                .map_err(|e| format!("Failed to open {}: {e}", path.display()))
+        };
+        let v2 = paths.v2_dir();
+        let v1_tasks = paths
+            .dirs()
+            .filter(|d| Some(*d) != v2)
+            .map(|d| opened(&d.join("tasks"), true))
+            .collect::<Result<Vec<_>, _>>()?;
+        let v2_dir = v2
+            .map(|d| opened(d, false).map(OwnedFd::from))
+            .transpose()?;
+        Ok(lxd_runtime::container::start::CgroupEntry { v1_tasks, v2_dir })
     }
 }
 

@@ -64,7 +64,13 @@ fn spec(dir: &Path, name: &str) -> ContainerSpec {
 fn start_monitor(spec: &ContainerSpec) -> (Pid, MonitorState) {
     match lxd_sys::spawn::fork_process().unwrap() {
         ForkResult::Child => {
-            let code = match monitor::run(spec, &mut |_| Ok(()), &mut |_| {}, &mut || {}) {
+            let code = match monitor::run(
+                spec,
+                &mut || Ok(Default::default()),
+                &mut |_| Ok(()),
+                &mut |_| {},
+                &mut || {},
+            ) {
                 Ok(_) => 0,
                 Err(e) => {
                     eprintln!("monitor: {e}");

@@ -85,12 +85,40 @@ pub fn fork_checked(_proof: &SingleThreaded) -> Result<ForkResult, SpawnError> {
 /// thread-group lock for writing, which waits for an RCU grace period (10 ms and more on an
 /// idle host); starting the child there takes it only for reading.
 pub fn fork_into_cgroup(
+    proof: &SingleThreaded,
+    cgroup: BorrowedFd<'_>,
+) -> Result<ForkResult, SpawnError> {
+    clone3_fork(proof, CloneFlags::empty(), cgroup)
+}
+
+/// [`clone_child`] into the cgroup v2 directory `cgroup` (see [`fork_into_cgroup`]).
+pub fn clone_child_into(
+    flags: CloneFlags,
+    cgroup: BorrowedFd<'_>,
+    mut child: Box<dyn FnMut() -> isize + '_>,
+) -> Result<Pid, SpawnError> {
+    let proof = SingleThreaded::check()?;
+    match clone3_fork(&proof, flags, cgroup)? {
+        ForkResult::Child => {
+            let code = child() as libc::c_int;
+            // SAFETY: _exit ends this (child) process at once, as the trampoline of
+            // `clone_child` does, without running exit handlers or flushing buffers that are
+            // copies of the parent's.
+            unsafe { libc::_exit(code) }
+        }
+        ForkResult::Parent { child } => Ok(child),
+    }
+}
+
+/// `clone3(2)` as a fork (no `CLONE_VM`, no stack) with namespace `flags`, into `cgroup`.
+fn clone3_fork(
     _proof: &SingleThreaded,
+    flags: CloneFlags,
     cgroup: BorrowedFd<'_>,
 ) -> Result<ForkResult, SpawnError> {
     const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
     let mut args = libc::clone_args {
-        flags: CLONE_INTO_CGROUP,
+        flags: flags.bits() as u64 | CLONE_INTO_CGROUP,
         pidfd: 0,
         child_tid: 0,
         parent_tid: 0,

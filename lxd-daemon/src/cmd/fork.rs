@@ -28,11 +28,10 @@ pub fn monitor(spec_path: &Path) -> anyhow::Result<()> {
     });
     let runtime_name = spec.runtime_name();
     crate::cgroups::ensure_free(runtime_name).map_err(anyhow::Error::msg)?;
-    let mut attach_cgroups = crate::cgroups::create_closure(runtime_name, &spec.config, root);
+    let mut prepare_cgroups = crate::cgroups::prepare_closure(runtime_name, &spec.config, root);
     // The NICs join the container's network namespace before init runs (as liblxc moves
     // them in during start), with `lo` brought up.
     let mut attach = |pid: nix::unistd::Pid| {
-        attach_cgroups(pid)?;
         crate::instances::devices::nic::attach_at_start(pid.as_raw(), &spec.nics)
     };
     let report =
@@ -54,7 +53,13 @@ pub fn monitor(spec_path: &Path) -> anyhow::Result<()> {
             spec.nics.iter().map(|n| n.host_name.as_str()),
         );
     };
-    let result = lxd_runtime::container::monitor::run(&spec, &mut attach, report, cleanup);
+    let result = lxd_runtime::container::monitor::run(
+        &spec,
+        &mut prepare_cgroups,
+        &mut attach,
+        report,
+        cleanup,
+    );
     let status = result?;
     tracing::info!(instance = %spec.name, status, "Container init exited");
     let requested = spec

@@ -23,8 +23,13 @@ const DROPPED_CAPS: &[caps::Capability] = &[
 ];
 
 /// Entry point of the child; returns the exit status when exec failed.
-pub fn run(spec: &ContainerSpec, mut sync: UnixStream, console: Option<&Path>) -> isize {
-    match setup_and_exec(spec, &mut sync, console) {
+pub fn run(
+    spec: &ContainerSpec,
+    mut sync: UnixStream,
+    console: Option<&Path>,
+    cgroup_tasks: &[std::fs::File],
+) -> isize {
+    match setup_and_exec(spec, &mut sync, console, cgroup_tasks) {
         Ok(never) => match never {},
         Err(msg) => {
             let _ = sync.write_all(msg.as_bytes());
@@ -37,6 +42,7 @@ fn setup_and_exec(
     spec: &ContainerSpec,
     sync: &mut UnixStream,
     console: Option<&Path>,
+    cgroup_tasks: &[std::fs::File],
 ) -> Result<std::convert::Infallible, String> {
     let mut go = [0u8; 1];
     let (n, mut fds) = lxd_sys::fdpass::recv_fds(sync.as_fd(), &mut go)
@@ -54,6 +60,13 @@ fn setup_and_exec(
     let volume_trees = fds;
     // AppArmor: init's exec runs under the container's profile.
     super::apparmor_exec_label(spec)?;
+    // Into the v1 hierarchies before the cgroup namespace is made, so that it is rooted at
+    // the container's cgroup (the v2 one it was cloned into).
+    for mut tasks in cgroup_tasks {
+        tasks
+            .write_all(b"0")
+            .map_err(|e| format!("Failed to join the container's cgroup: {e}"))?;
+    }
     unshare(CloneFlags::CLONE_NEWCGROUP)
         .map_err(|e| format!("Failed to create the cgroup namespace: {e}"))?;
     mounts::make_private().map_err(|e| e.to_string())?;

@@ -78,7 +78,8 @@ fn give_back_startup_pages(init: Pid) {
 /// container again.
 pub fn run(
     spec: &ContainerSpec,
-    attach_cgroups: &mut dyn FnMut(Pid) -> Result<(), String>,
+    prepare_cgroups: super::start::PrepareCgroups<'_>,
+    attach: &mut dyn FnMut(Pid) -> Result<(), String>,
     started: &mut dyn FnMut(Result<Pid, &StartError>),
     ended: &mut dyn FnMut(),
 ) -> Result<i32, StartError> {
@@ -86,7 +87,7 @@ pub fn run(
         what: "the state directory",
         source: e,
     })?;
-    let running = match load_apparmor(spec).and_then(|()| start(spec, attach_cgroups)) {
+    let running = match load_apparmor(spec).and_then(|()| start(spec, prepare_cgroups, attach)) {
         Ok(r) => r,
         Err(e) => {
             release_apparmor(spec);

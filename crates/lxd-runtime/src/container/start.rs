@@ -1,6 +1,7 @@
-//! Starting a container's init from the (single-threaded) monitor process: clone into new
-//! namespaces, write the id maps, let the caller attach cgroups, hand over the idmapped root,
-//! and wait until init has exec'd or reported why it could not.
+//! Starting a container's init from the (single-threaded) monitor process: let the caller
+//! prepare cgroups, clone into new namespaces (and the v2 cgroup), write the id maps, let the
+//! caller attach NICs, hand over the idmapped root, and wait until init has exec'd or
+//! reported why it could not.
 
 use std::io::Read;
 use std::os::fd::{AsFd, OwnedFd};
@@ -52,11 +53,27 @@ fn write_maps(pid: Pid, maps: &IdMaps) -> std::io::Result<()> {
     std::fs::write(proc.join("gid_map"), IdMaps::render(&maps.gid))
 }
 
-/// Start init. `attach_cgroups` runs once the child exists and before it continues.
+/// How init joins its cgroups without the kernel's thread-group write lock (which waits for
+/// an RCU grace period): `v1_tasks` are the `tasks` files of its v1 hierarchies, opened by
+/// the monitor (as the host's root) and written `0` by init's process itself; `v2_dir` is the
+/// v2 directory it is cloned into (`CLONE_INTO_CGROUP`).
+#[derive(Debug, Default)]
+pub struct CgroupEntry {
+    pub v1_tasks: Vec<std::fs::File>,
+    pub v2_dir: Option<OwnedFd>,
+}
+
+/// Prepares the container's cgroups (created, limited, delegated) before init is cloned.
+pub type PrepareCgroups<'a> = &'a mut dyn FnMut() -> Result<CgroupEntry, String>;
+
+/// Start init. `prepare_cgroups` runs before the child is cloned, `attach` once it exists and
+/// before it continues (NICs move into its network namespace there).
 pub fn start(
     spec: &ContainerSpec,
-    attach_cgroups: &mut dyn FnMut(Pid) -> Result<(), String>,
+    prepare_cgroups: PrepareCgroups<'_>,
+    attach: &mut dyn FnMut(Pid) -> Result<(), String>,
 ) -> Result<Started, StartError> {
+    let cgroups = prepare_cgroups().map_err(StartError::Cgroup)?;
     let (parent_sock, child_sock) = UnixStream::pair().map_err(setup("the sync socket"))?;
     let pty = nix::pty::openpty(None, None).map_err(|e| StartError::Setup {
         what: "the console",
@@ -91,14 +108,19 @@ pub fn start(
     if spec.idmap.is_some() {
         flags |= CloneFlags::CLONE_NEWUSER;
     }
+    let tasks = &cgroups.v1_tasks;
     let child = Box::new(|| match child_sock.try_clone() {
-        Ok(sock) => super::child::run(spec, sock, Some(&console_path)),
+        Ok(sock) => super::child::run(spec, sock, Some(&console_path), tasks),
         Err(_) => 1,
     });
-    let pid = lxd_sys::spawn::clone_child(flags, child)?;
+    let pid = match &cgroups.v2_dir {
+        Some(dir) => lxd_sys::spawn::clone_child_into(flags, dir.as_fd(), child)?,
+        None => lxd_sys::spawn::clone_child(flags, child)?,
+    };
+    drop(cgroups);
     drop(child_sock);
     drop(pty.slave);
-    let result = continue_child(spec, pid, &parent_sock, attach_cgroups);
+    let result = continue_child(spec, pid, &parent_sock, attach);
     if let Err(e) = result {
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
         let _ = nix::sys::wait::waitpid(pid, None);
@@ -114,12 +136,12 @@ fn continue_child(
     spec: &ContainerSpec,
     pid: Pid,
     sock: &UnixStream,
-    attach_cgroups: &mut dyn FnMut(Pid) -> Result<(), String>,
+    attach: &mut dyn FnMut(Pid) -> Result<(), String>,
 ) -> Result<(), StartError> {
     if let Some(maps) = &spec.idmap {
         write_maps(pid, maps).map_err(StartError::IdMap)?;
     }
-    attach_cgroups(pid).map_err(StartError::Cgroup)?;
+    attach(pid).map_err(StartError::Cgroup)?;
     // The root's flag ('I': its idmapped tree comes along, 'G': bind it as it is), then one
     // tree per disk mount, in order.
     let mut flags = Vec::with_capacity(1);
