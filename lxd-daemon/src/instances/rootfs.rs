@@ -88,10 +88,12 @@ pub fn create_from_image(
 ) -> Result<PathBuf, RootfsError> {
     let (pool, driver) = pool(paths, row)?;
     let mut fill = unpacker(paths, fingerprint);
-    let path = with_ready_lock(&row.name, fingerprint, || {
-        driver.create_volume_from_image(&pool, &volume(name), fingerprint, &mut fill)
-    })
-    .map_err(|e| RootfsError::Create(e.to_string()))?;
+    // No lock: a ready volume appears only complete and is taken by one atomic rename, so a
+    // create never waits behind a preparation (which runs at the lowest priority); it unpacks
+    // itself when none is ready.
+    let path = driver
+        .create_volume_from_image(&pool, &volume(name), fingerprint, &mut fill)
+        .map_err(|e| RootfsError::Create(e.to_string()))?;
     link(paths, name, &path);
     if driver.has_ready_volumes() {
         prepare_in_background(paths.clone(), row.clone(), fingerprint.to_string());
@@ -99,8 +101,8 @@ pub fn create_from_image(
     Ok(path)
 }
 
-/// Run `f` holding the lock of image `fingerprint`'s ready volume on pool `pool`: taking it
-/// waits for a preparation under way, and preparations and deletions never overlap.
+/// Run `f` holding the lock of image `fingerprint`'s ready volume on pool `pool`, so that
+/// preparations of it and its deletion never overlap.
 pub fn with_ready_lock<T>(pool: &str, fingerprint: &str, f: impl FnOnce() -> T) -> T {
     type Locks = Mutex<HashMap<(String, String), Arc<Mutex<()>>>>;
     static LOCKS: OnceLock<Locks> = OnceLock::new();
