@@ -177,6 +177,26 @@ fn parse_headers(headers: &HeaderMap) -> UploadHeaders {
     }
 }
 
+/// Refuse an upload once what the client sends first is read and dropped, up to a bound: a
+/// client still writing its body when the answer comes would otherwise see a broken
+/// connection instead of the refusal (a pushing daemon reported "error writing a body to
+/// connection" instead of "not authorized"). Go's server drains a refused body likewise.
+async fn refuse_upload(body: Body) -> ApiError {
+    const DRAIN_LIMIT: usize = 16 << 20;
+    let drain = async {
+        let mut stream = body.into_data_stream();
+        let mut seen = 0usize;
+        while let Some(Ok(chunk)) = stream.next().await {
+            seen += chunk.len();
+            if seen > DRAIN_LIMIT {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), drain).await;
+    ApiError::Forbidden("not authorized".into())
+}
+
 /// `POST /1.0/images`
 pub async fn post_images(
     State(state): State<AppState>,
@@ -193,7 +213,7 @@ pub async fn post_images(
     };
     let trusted = caller.can_view(params.project());
     if !trusted && token.is_none() {
-        return Err(ApiError::Forbidden("not authorized".into()));
+        return Err(refuse_upload(req.into_body()).await);
     }
     let content_type = req
         .headers()
