@@ -18,25 +18,27 @@ type Verb = (
 
 /// The verbs parsed this way, by name.
 fn verb(name: &str) -> Option<Verb> {
-    macro_rules! verb {
-        ($name:literal, $variant:ident, $ty:ty) => {
-            Some(($name, <$ty>::augment_args, |m| {
-                <$ty>::from_arg_matches(m).map(Command::$variant)
-            }))
+    macro_rules! verbs {
+        ($($name:literal => $variant:ident($ty:ty)),* $(,)?) => {
+            match name {
+                $($name => Some(($name, <$ty>::augment_args, |m| {
+                    <$ty>::from_arg_matches(m).map(Command::$variant)
+                })),)*
+                _ => None,
+            }
         };
     }
-    match name {
-        "exec" => verb!("exec", Exec, crate::cmd_exec::ExecCmd),
-        "list" => verb!("list", List, crate::cmd_list::ListCmd),
-        "launch" => verb!("launch", Launch, crate::cmd_launch::LaunchCmd),
-        "init" => verb!("init", Init, crate::cmd_launch::InitCmd),
-        "start" => verb!("start", Start, crate::cmd_action::StartCmd),
-        "stop" => verb!("stop", Stop, crate::cmd_action::StopCmd),
-        "restart" => verb!("restart", Restart, crate::cmd_action::RestartCmd),
-        "delete" => verb!("delete", Delete, crate::cmd_delete::DeleteCmd),
-        "info" => verb!("info", Info, crate::cmd_info::InfoCmd),
-        "query" => verb!("query", Query, crate::cmd_query::QueryCmd),
-        _ => None,
+    verbs! {
+        "exec" => Exec(crate::cmd_exec::ExecCmd),
+        "list" => List(crate::cmd_list::ListCmd),
+        "launch" => Launch(crate::cmd_launch::LaunchCmd),
+        "init" => Init(crate::cmd_launch::InitCmd),
+        "start" => Start(crate::cmd_action::StartCmd),
+        "stop" => Stop(crate::cmd_action::StopCmd),
+        "restart" => Restart(crate::cmd_action::RestartCmd),
+        "delete" => Delete(crate::cmd_delete::DeleteCmd),
+        "info" => Info(crate::cmd_info::InfoCmd),
+        "query" => Query(crate::cmd_query::QueryCmd),
     }
 }
 

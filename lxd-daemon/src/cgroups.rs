@@ -94,22 +94,17 @@ pub fn prepare_closure(
         if let Some((uid, gid)) = root {
             paths.delegate(&fs, uid, gid).map_err(|e| e.to_string())?;
         }
-        let opened = |path: &std::path::Path, write: bool| {
-            std::fs::OpenOptions::new()
-                .read(!write)
-                .write(write)
-                .open(path)
-                .map_err(|e| format!("Failed to open {}: {e}", path.display()))
-        };
-        let v2 = paths.v2_dir();
         let v1_tasks = paths
-            .dirs()
-            .filter(|d| Some(*d) != v2)
-            .map(|d| opened(&d.join("tasks"), true))
+            .v1_dirs()
+            .map(|d| {
+                let tasks = d.join("tasks");
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&tasks)
+                    .map_err(|e| format!("Failed to open {}: {e}", tasks.display()))
+            })
             .collect::<Result<Vec<_>, _>>()?;
-        let v2_dir = v2
-            .map(|d| opened(d, false).map(OwnedFd::from))
-            .transpose()?;
+        let v2_dir = open_v2_dir(&paths)?;
         Ok(lxd_runtime::container::start::CgroupEntry { v1_tasks, v2_dir })
     }
 }
@@ -125,13 +120,20 @@ pub fn join_closure(name: &str) -> impl FnMut() -> Result<Option<OwnedFd>, Strin
             return Ok(None);
         }
         paths.enter_v1(&fs).map_err(|e| e.to_string())?;
-        let Some(dir) = paths.v2_dir() else {
-            return Ok(None);
-        };
-        std::fs::File::open(dir)
-            .map(|f| Some(OwnedFd::from(f)))
-            .map_err(|e| format!("Failed to open {}: {e}", dir.display()))
+        open_v2_dir(&paths)
     }
+}
+
+/// The cgroup's v2 directory opened, for `CLONE_INTO_CGROUP` (none on a v1-only host).
+fn open_v2_dir(paths: &CgroupPaths) -> Result<Option<OwnedFd>, String> {
+    paths
+        .v2_dir()
+        .map(|dir| {
+            std::fs::File::open(dir)
+                .map(OwnedFd::from)
+                .map_err(|e| format!("Failed to open {}: {e}", dir.display()))
+        })
+        .transpose()
 }
 
 /// Remove the container's cgroup once init has ended. The kernel kills the rest of the pid

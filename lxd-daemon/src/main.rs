@@ -1,6 +1,7 @@
 //! The `lxd` daemon binary: serves the LXD REST API on a UNIX socket, and offers the
 //! sub-commands `waitready`, `shutdown`, `activateifneeded`, `version` and `init` (and the
-//! hidden helpers the daemon runs: `forkmonitor`, `forkexec`, `forkexecd`, `forkfile`, `netcat`).
+//! hidden helpers the daemon runs: `forkmonitor`, `forkexec`, `forkexecd`, `forkfile`,
+//! `netcat`).
 
 use lxd_daemon::{cmd, daemon, handlers};
 

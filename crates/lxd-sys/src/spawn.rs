@@ -1,6 +1,7 @@
 //! Starting processes the way the runtime needs: `clone(2)` straight into new namespaces, and
-//! `fork(2)` (also straight into a cgroup v2 directory). Both are only sound in a single-threaded process (the runtime's helper
-//! processes are), which these functions check before doing anything.
+//! `fork(2)` (also straight into a cgroup v2 directory). Both are only sound in a
+//! single-threaded process (the runtime's helper processes are), which these functions check
+//! before doing anything.
 
 use std::os::fd::{AsRawFd, BorrowedFd};
 

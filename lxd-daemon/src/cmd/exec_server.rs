@@ -9,7 +9,8 @@
 //! for one byte on that socket before it runs the command (so the daemon can prepare a
 //! command while its client connects; a socket closed instead calls the command off), and
 //! writes the command's exit status there (4 bytes, little-endian) before it exits. A closed
-//! socket without a status means the command could not be run. The server ends when the daemon's end of its socket closes.
+//! socket without a status means the command could not be run. The server ends when the
+//! daemon's end of its socket closes.
 
 use std::ffi::OsStr;
 use std::io::{Read, Write};

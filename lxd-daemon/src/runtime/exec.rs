@@ -24,15 +24,6 @@ pub struct ExecProcess {
 }
 
 impl ExecProcess {
-    /// The command's pid, once known (for forwarding signals).
-    pub fn command_pid(&self) -> Option<i32> {
-        std::fs::read_to_string(&self.pid_file)
-            .ok()?
-            .trim()
-            .parse()
-            .ok()
-    }
-
     /// Let the prepared command run (it waits, joined to its container, until this).
     pub async fn go(&mut self) -> Result<(), RuntimeError> {
         use tokio::io::AsyncWriteExt;
@@ -57,6 +48,11 @@ impl ExecProcess {
         let _ = std::fs::remove_file(&self.spec_file);
         let _ = std::fs::remove_file(&self.pid_file);
     }
+}
+
+/// The command's pid from an [`ExecProcess::pid_file`], once known (for forwarding signals).
+pub fn read_command_pid(pid_file: &std::path::Path) -> Option<i32> {
+    std::fs::read_to_string(pid_file).ok()?.trim().parse().ok()
 }
 
 /// The running exec server and the daemon's end of its socket.

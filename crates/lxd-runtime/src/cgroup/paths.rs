@@ -177,6 +177,11 @@ impl CgroupPaths {
         Ok(())
     }
 
+    /// The directories in v1 hierarchies (every one but [`CgroupPaths::v2_dir`]).
+    pub fn v1_dirs(&self) -> impl Iterator<Item = &Path> {
+        self.dirs().filter(|d| Some(*d) != self.v2.as_deref())
+    }
+
     /// The v2 directory (absent on a host with only v1 hierarchies).
     pub fn v2_dir(&self) -> Option<&Path> {
         self.v2.as_deref()
@@ -188,17 +193,12 @@ impl CgroupPaths {
     /// (which waits for an RCU grace period). The v2 directory is left to
     /// [`CgroupPaths::v2_dir`] and `CLONE_INTO_CGROUP`.
     pub fn enter_v1(&self, fs: &dyn CgroupFs) -> Result<(), CgroupError> {
-        for dir in self.dirs().filter(|d| Some(*d) != self.v2.as_deref()) {
+        for dir in self.v1_dirs() {
             let path = dir.join("tasks");
             fs.write(&path, "0")
                 .map_err(|e| CgroupError::io("attach a process to", path, e))?;
         }
         Ok(())
-    }
-
-    /// Move the calling process into the cgroup (the exec helper, before it joins namespaces).
-    pub fn enter(&self, fs: &dyn CgroupFs) -> Result<(), CgroupError> {
-        self.attach(fs, std::process::id())
     }
 
     /// Every pid in the cgroup or its sub-cgroups, in any hierarchy, sorted.

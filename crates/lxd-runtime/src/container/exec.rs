@@ -121,7 +121,7 @@ pub fn run_gated(
         setns(&file, flag).map_err(|e| ExecError::Join(name, e))?;
     }
     // Built before the go: only loading it is left for the command's process.
-    let filter = seccomp_filter(&spec.config);
+    let filter = super::seccomp_filter(&spec.config);
     if !go() {
         return Err(ExecError::CalledOff);
     }
@@ -159,17 +159,6 @@ pub fn run_gated(
             }
         }
     }
-}
-
-/// The instance's seccomp filter, compiled; `Ok(None)` when it has none.
-fn seccomp_filter(
-    config: &BTreeMap<String, String>,
-) -> Result<Option<crate::seccomp::CompiledFilter>, String> {
-    let policy = crate::seccomp::SeccompPolicy::from_config(config).map_err(|e| e.to_string())?;
-    policy
-        .map(|p| p.compile())
-        .transpose()
-        .map_err(|e| format!("Failed to load the seccomp filter: {e}"))
 }
 
 /// Point stdin, stdout and stderr at `/dev/null`.
@@ -220,13 +209,7 @@ fn exec_child(
     if nix::unistd::chdir(spec.cwd.as_str()).is_err() {
         let _ = nix::unistd::chdir("/");
     }
-    let loaded = filter.and_then(|f| match f {
-        Some(f) => f
-            .load()
-            .map_err(|e| format!("Failed to load the seccomp filter: {e}")),
-        None => Ok(()),
-    });
-    if let Err(e) = loaded {
+    if let Err(e) = filter.and_then(super::load_filter) {
         return fail(e, 1);
     }
     let to_c = |v: &[String]| {

@@ -18,8 +18,25 @@ pub use spec::{ContainerSpec, IdMaps, IdRange, MonitorState, NicSpec, VolumeBind
 pub(crate) fn seccomp_load(
     config: &std::collections::BTreeMap<String, String>,
 ) -> Result<(), String> {
-    match crate::seccomp::SeccompPolicy::from_config(config).map_err(|e| e.to_string())? {
-        Some(policy) => policy
+    seccomp_filter(config).and_then(load_filter)
+}
+
+/// The seccomp filter `config` asks for, compiled but not loaded (none when LXD would write
+/// no policy).
+pub(crate) fn seccomp_filter(
+    config: &std::collections::BTreeMap<String, String>,
+) -> Result<Option<crate::seccomp::CompiledFilter>, String> {
+    let policy = crate::seccomp::SeccompPolicy::from_config(config).map_err(|e| e.to_string())?;
+    policy
+        .map(|p| p.compile())
+        .transpose()
+        .map_err(|e| format!("Failed to load the seccomp filter: {e}"))
+}
+
+/// Load a filter from [`seccomp_filter`], just before exec.
+pub(crate) fn load_filter(filter: Option<crate::seccomp::CompiledFilter>) -> Result<(), String> {
+    match filter {
+        Some(f) => f
             .load()
             .map_err(|e| format!("Failed to load the seccomp filter: {e}")),
         None => Ok(()),

@@ -1,5 +1,6 @@
 //! The `dir` driver: a pool is a directory tree; every instance gets its image unpacked into a
-//! plain directory (ahead of time, see [`ready`]), snapshots and copies are full `rsync` copies, quotas are not enforced.
+//! plain directory (ahead of time, see [`ready`]), snapshots and copies are full `rsync`
+//! copies, quotas are not enforced.
 //!
 //! Pool operations live here, volume operations in [`volume`]. Tools run through the injected
 //! [`CommandRunner`]; the driver never touches the database.

@@ -365,7 +365,12 @@ async fn piped(
             ControlSocket::Later(rx) => late_control(rx).await,
         };
         if let Some(control) = control {
-            control_loop(control, move || read_pid(&pid_file), None).await;
+            control_loop(
+                control,
+                move || crate::runtime::exec::read_command_pid(&pid_file),
+                None,
+            )
+            .await;
         }
     });
     let code = wait(&mut proc).await?;
@@ -397,7 +402,7 @@ async fn interactive(
     let pid_file = proc.pid_file.clone();
     let ctl = tokio::spawn(control_loop(
         control,
-        move || read_pid(&pid_file),
+        move || crate::runtime::exec::read_command_pid(&pid_file),
         Some(master),
     ));
     let code = wait(&mut proc).await?;
@@ -434,10 +439,6 @@ fn open_pty(init_pid: i32, width: i64, height: i64) -> Result<lxd_sys::tty::Pty,
                 .map_err(|e| format!("Failed to open a terminal: {e}"))
         }
     }
-}
-
-fn read_pid(file: &std::path::Path) -> Option<i32> {
-    std::fs::read_to_string(file).ok()?.trim().parse().ok()
 }
 
 async fn wait(proc: &mut ExecProcess) -> Result<i32, String> {
