@@ -95,7 +95,9 @@ fn stdin_channel() -> mpsc::Receiver<Vec<u8>> {
     std::thread::spawn(move || {
         use std::io::Read;
         let mut stdin = std::io::stdin();
-        let mut buf = vec![0u8; 128 * 1024];
+        // 32 KiB per frame: a larger buffer costs every exec its zeroing and page faults
+        // (the thread's malloc arena zeroes it) and moved stdin no faster.
+        let mut buf = vec![0u8; 32 * 1024];
         loop {
             match stdin.read(&mut buf) {
                 Ok(0) | Err(_) => break,

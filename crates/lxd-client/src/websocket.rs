@@ -2,6 +2,7 @@
 //! and the plumbing shared with the events listener, over the UNIX socket or TLS alike.
 
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::WebSocketStream;
 
 use crate::transport::Stream;
@@ -45,7 +46,9 @@ impl Client {
             .connect()
             .await
             .map_err(|e| crate::client::connect_error(connector, "GET", path, &e))?;
-        let (ws, _) = tokio_tungstenite::client_async(request, stream)
+        let config =
+            WebSocketConfig::default().read_buffer_size(lxd_shared::WEBSOCKET_READ_BUFFER_SIZE);
+        let (ws, _) = tokio_tungstenite::client_async_with_config(request, stream, Some(config))
             .await
             .map_err(|e| ClientError::Websocket(e.to_string()))?;
         Ok(ws)

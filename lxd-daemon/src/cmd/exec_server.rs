@@ -4,19 +4,17 @@
 //! with a `SOCK_SEQPACKET` socket as its stdin, stays single-threaded, and forks a child per
 //! request that does what `lxd forkexec` does.
 //!
-//! A request is one message: the path of the exec spec file, with four fds: the command's
-//! stdin, stdout and stderr, and a stream socket. The child joins the container, then waits
-//! for one byte on that socket before it runs the command (so the daemon can prepare a
-//! command while its client connects; a socket closed instead calls the command off), and
-//! writes the command's exit status there (4 bytes, little-endian) before it exits. A closed
-//! socket without a status means the command could not be run. The server ends when the
-//! daemon's end of its socket closes.
+//! A request is one message (`exec`) with five fds: the exec spec (JSON in a memfd), the
+//! command's stdin, stdout and stderr, and a stream socket. The child joins the container,
+//! then waits for one byte on that socket before it runs the command (so the daemon can
+//! prepare a command while its client connects; a socket closed instead calls the command
+//! off). It reports there the command's pid once it runs and its exit status once it ends,
+//! each as a tag byte and an `i32`, little-endian (`runtime::exec::StatusRecord`), before it
+//! exits. A socket closed without a status means the command could not be run. The server
+//! ends when the daemon's end of its socket closes.
 
-use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
 
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -76,16 +74,20 @@ pub fn serve() -> anyhow::Result<()> {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e.into()),
         };
-        let Ok::<[OwnedFd; 4], _>(fds) = fds.try_into() else {
-            tracing::warn!("Exec server: a request without its four fds was ignored");
+        let request_ok = &buf[..len] == crate::runtime::exec::REQUEST;
+        let Ok::<[OwnedFd; 5], _>(fds) = fds.try_into() else {
+            tracing::warn!("Exec server: a request without its five fds was ignored");
             continue;
         };
-        let spec = Path::new(OsStr::from_bytes(&buf[..len])).to_path_buf();
+        if !request_ok {
+            tracing::warn!("Exec server: an unknown request was ignored");
+            continue;
+        }
         match lxd_sys::spawn::fork_process() {
             Ok(ForkResult::Child) => {
                 // The command must not start with SIGCHLD blocked.
                 let _ = sigchld.thread_unblock();
-                std::process::exit(run_request(&spec, fds))
+                std::process::exit(run_request(fds))
             }
             // The child holds its own copies; the status socket tells the daemon if it failed.
             Ok(ForkResult::Parent { .. }) => drop(fds),
@@ -103,10 +105,13 @@ fn child_signal() -> SigSet {
     set
 }
 
-/// In the forked child: take the command's stdio as 0, 1 and 2 (which closes the server's
-/// socket), run the command as `lxd forkexec` does, and report its status.
-fn run_request(spec: &Path, fds: [OwnedFd; 4]) -> i32 {
-    let [stdin, stdout, stderr, status] = fds;
+/// In the forked child: read the spec, take the command's stdio as 0, 1 and 2 (which closes
+/// the server's socket), run the command as `lxd forkexec` does, and report on the status
+/// socket.
+fn run_request(fds: [OwnedFd; 5]) -> i32 {
+    use crate::runtime::exec::{encode_status_record, StatusRecord};
+    let [spec, stdin, stdout, stderr, status] = fds;
+    let spec = read_spec(spec);
     let taken = dup2_stdin(&stdin)
         .and_then(|()| dup2_stdout(&stdout))
         .and_then(|()| dup2_stderr(&stderr));
@@ -114,14 +119,24 @@ fn run_request(spec: &Path, fds: [OwnedFd; 4]) -> i32 {
         return 1;
     }
     drop((stdin, stdout, stderr));
-    let mut status = std::fs::File::from(status);
+    let spec = match spec {
+        Ok(spec) => spec,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            return 1;
+        }
+    };
+    let status = std::fs::File::from(status);
     // The daemon sends one byte once its client is connected, or closes the socket to call
     // the command off.
     let mut go = || {
         let mut byte = [0u8; 1];
-        matches!(status.read(&mut byte), Ok(1))
+        matches!((&status).read(&mut byte), Ok(1))
     };
-    let code = match super::fork::exec_gated(spec, &mut go) {
+    let mut started = |pid: Pid| {
+        let _ = (&status).write_all(&encode_status_record(StatusRecord::Pid(pid.as_raw())));
+    };
+    let code = match super::fork::exec_gated(&spec, &mut go, &mut started) {
         Ok(code) => code,
         Err(e) => {
             let called_off = matches!(
@@ -135,8 +150,15 @@ fn run_request(spec: &Path, fds: [OwnedFd; 4]) -> i32 {
             1
         }
     };
-    let _ = status.write_all(&code.to_le_bytes());
+    let _ = (&status).write_all(&encode_status_record(StatusRecord::Exit(code)));
     0
+}
+
+/// The exec spec the daemon wrote to `fd`.
+fn read_spec(fd: OwnedFd) -> anyhow::Result<lxd_runtime::container::exec::ExecSpec> {
+    let mut json = Vec::new();
+    std::fs::File::from(fd).read_to_end(&mut json)?;
+    Ok(serde_json::from_slice(&json)?)
 }
 
 /// Collect the children that have exited (the daemon learns their commands' statuses from

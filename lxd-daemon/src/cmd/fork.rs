@@ -97,21 +97,23 @@ fn report_exit(spec: &ContainerSpec, status: i32) {
     }
 }
 
-/// `lxd forkexec SPEC`: run the command; exits with its status.
+/// `lxd forkexec SPEC`: run the command of the spec file; exits with its status.
 pub fn exec(spec_path: &Path) -> anyhow::Result<i32> {
-    exec_gated(spec_path, &mut || true)
+    let spec: ExecSpec = read_json(spec_path)?;
+    exec_gated(&spec, &mut || true, &mut |_| {})
 }
 
-/// Run the command of the spec at `spec_path` once `go` allows it (see
-/// [`lxd_runtime::container::exec::run_gated`]); its pid goes to the spec's `.pid` file.
-pub fn exec_gated(spec_path: &Path, go: &mut dyn FnMut() -> bool) -> anyhow::Result<i32> {
-    let spec: ExecSpec = read_json(spec_path)?;
-    let pid_file = spec_path.with_extension("pid");
+/// Run `spec`'s command once `go` allows it (see
+/// [`lxd_runtime::container::exec::run_gated`]); `started` is told its pid.
+pub fn exec_gated(
+    spec: &ExecSpec,
+    go: &mut dyn FnMut() -> bool,
+    started: &mut dyn FnMut(nix::unistd::Pid),
+) -> anyhow::Result<i32> {
     let mut join = crate::cgroups::join_closure(&spec.name);
-    let code = lxd_runtime::container::exec::run_gated(&spec, &mut join, go, &mut |pid| {
-        let _ = std::fs::write(&pid_file, pid.as_raw().to_string());
-    })?;
-    Ok(code)
+    Ok(lxd_runtime::container::exec::run_gated(
+        spec, &mut join, go, started,
+    )?)
 }
 
 /// `lxd forkfile JOB`: one file operation in a container; stdin and stdout carry the content,

@@ -93,6 +93,7 @@ pub async fn get_operation_websocket(
         .fd_for_secret(secret)
         .ok_or_else(|| ApiError::Forbidden("not authorized".into()))?;
     let upgrade = upgrade.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let upgrade = upgrade.read_buffer_size(lxd_shared::WEBSOCKET_READ_BUFFER_SIZE);
     let response = upgrade.on_upgrade(move |socket| async move {
         if let Err(e) = op.connect(fd, socket) {
             tracing::warn!(operation = %op.id, error = e, "Websocket refused");

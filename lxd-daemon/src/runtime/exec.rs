@@ -3,24 +3,23 @@
 //! joins the container) before it is let run, so that work overlaps the client's connecting.
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use lxd_runtime::container::exec::ExecSpec;
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 use tokio::io::AsyncReadExt;
 
-use super::{helper_binary, io, state_dir, RuntimeError};
+use super::{helper_binary, RuntimeError};
 use crate::paths::Paths;
 
 /// A command started by the exec server.
 pub struct ExecProcess {
-    /// Where the server's child writes the command's exit status.
+    /// Where the server's child reports the command's pid and exit status.
     status: tokio::net::UnixStream,
-    /// Holds the pid of the command (as the host sees it) once it runs.
-    pub pid_file: PathBuf,
-    spec_file: PathBuf,
+    /// The command's pid (as the host sees it) once it runs, 0 before.
+    pid: Arc<AtomicI32>,
 }
 
 impl ExecProcess {
@@ -33,26 +32,69 @@ impl ExecProcess {
             .map_err(|e| RuntimeError::Spawn("exec", e))
     }
 
-    /// Wait for the command's exit status (128 + N when signal N killed it), then remove the
-    /// helper's files.
+    /// Wait for the command's exit status (128 + N when signal N killed it), noting its pid
+    /// on the way.
     pub async fn wait(&mut self) -> Result<i32, RuntimeError> {
-        let mut code = [0u8; 4];
-        let read = self.status.read_exact(&mut code).await;
-        self.cleanup();
-        read.map_err(|e| RuntimeError::Spawn("exec", e))?;
-        Ok(i32::from_le_bytes(code))
+        loop {
+            let mut record = [0u8; STATUS_RECORD_LEN];
+            self.status
+                .read_exact(&mut record)
+                .await
+                .map_err(|e| RuntimeError::Spawn("exec", e))?;
+            match decode_status_record(record) {
+                StatusRecord::Pid(pid) => self.pid.store(pid, Ordering::Relaxed),
+                StatusRecord::Exit(code) => return Ok(code),
+                StatusRecord::Unknown => {
+                    return Err(RuntimeError::Spawn(
+                        "exec",
+                        std::io::Error::other("unexpected report from the exec server"),
+                    ))
+                }
+            }
+        }
     }
 
-    /// Remove the helper's files.
-    pub fn cleanup(&self) {
-        let _ = std::fs::remove_file(&self.spec_file);
-        let _ = std::fs::remove_file(&self.pid_file);
+    /// The command's pid once it runs (for forwarding signals); it is learnt by
+    /// [`ExecProcess::wait`].
+    pub fn pid_reader(&self) -> impl Fn() -> Option<i32> + Send + Sync + 'static {
+        let pid = self.pid.clone();
+        move || Some(pid.load(Ordering::Relaxed)).filter(|p| *p > 0)
     }
 }
 
-/// The command's pid from an [`ExecProcess::pid_file`], once known (for forwarding signals).
-pub fn read_command_pid(pid_file: &std::path::Path) -> Option<i32> {
-    std::fs::read_to_string(pid_file).ok()?.trim().parse().ok()
+/// The length of one report on a status socket: a tag byte and an `i32`, little-endian.
+pub const STATUS_RECORD_LEN: usize = 5;
+const TAG_PID: u8 = b'p';
+const TAG_EXIT: u8 = b'x';
+
+/// One report from the exec server's child on a command's status socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusRecord {
+    /// The command runs with this pid (as the host sees it).
+    Pid(i32),
+    /// The command ended with this status.
+    Exit(i32),
+    Unknown,
+}
+
+/// The bytes of `record` on a status socket.
+pub fn encode_status_record(record: StatusRecord) -> [u8; STATUS_RECORD_LEN] {
+    let (tag, value) = match record {
+        StatusRecord::Pid(pid) => (TAG_PID, pid),
+        StatusRecord::Exit(code) => (TAG_EXIT, code),
+        StatusRecord::Unknown => (0, 0),
+    };
+    let v = value.to_le_bytes();
+    [tag, v[0], v[1], v[2], v[3]]
+}
+
+fn decode_status_record(bytes: [u8; STATUS_RECORD_LEN]) -> StatusRecord {
+    let value = i32::from_le_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
+    match bytes[0] {
+        TAG_PID => StatusRecord::Pid(value),
+        TAG_EXIT => StatusRecord::Exit(value),
+        _ => StatusRecord::Unknown,
+    }
 }
 
 /// The running exec server and the daemon's end of its socket.
@@ -82,8 +124,12 @@ fn start_server(paths: &Paths) -> std::io::Result<Server> {
     })
 }
 
+/// The body of a request; its fds carry it: the spec (a memfd), the command's stdin, stdout
+/// and stderr, and the status socket.
+pub const REQUEST: &[u8] = b"exec";
+
 /// Send one request to the exec server, starting it when it is not running.
-fn send_request(paths: &Paths, spec: &[u8], fds: [&OwnedFd; 4]) -> std::io::Result<()> {
+fn send_request(paths: &Paths, fds: [&OwnedFd; 5]) -> std::io::Result<()> {
     let fds = fds.map(|fd| fd.as_fd());
     let mut server = SERVER.lock().unwrap_or_else(PoisonError::into_inner);
     let mut last = None;
@@ -98,7 +144,7 @@ fn send_request(paths: &Paths, spec: &[u8], fds: [&OwnedFd; 4]) -> std::io::Resu
         let Some(running) = server.as_ref() else {
             continue;
         };
-        match lxd_sys::fdpass::send_fds(running.socket.as_fd(), spec, &fds) {
+        match lxd_sys::fdpass::send_fds(running.socket.as_fd(), REQUEST, &fds) {
             Ok(_) => return Ok(()),
             Err(e) => {
                 tracing::warn!(error = %e, "The exec server did not take a request; restarting it");
@@ -111,38 +157,38 @@ fn send_request(paths: &Paths, spec: &[u8], fds: [&OwnedFd; 4]) -> std::io::Resu
 }
 
 /// Prepare `spec` in its container with `stdio` (stdin, stdout, stderr); it runs once
-/// [`ExecProcess::go`] is called, and is called off if the process is dropped before. `id`
-/// names the helper's files.
+/// [`ExecProcess::go`] is called, and is called off if the process is dropped before.
 pub fn spawn(
     paths: &Paths,
     spec: &ExecSpec,
-    id: &str,
     stdio: [OwnedFd; 3],
 ) -> Result<ExecProcess, RuntimeError> {
-    let dir = state_dir(paths, &spec.name);
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let spec_file = dir.join(format!("exec_{id}.json"));
-    std::fs::write(&spec_file, serde_json::to_vec(spec).unwrap_or_default())
-        .map_err(io(&spec_file))?;
-    let (ours, theirs) =
-        std::os::unix::net::UnixStream::pair().map_err(|e| RuntimeError::Spawn("exec", e))?;
+    let failed = |e| RuntimeError::Spawn("exec", e);
+    let spec_fd = spec_memfd(&serde_json::to_vec(spec).unwrap_or_default()).map_err(failed)?;
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().map_err(failed)?;
     let theirs = OwnedFd::from(theirs);
     let [stdin, stdout, stderr] = &stdio;
-    let request = spec_file.as_os_str().as_encoded_bytes();
-    let sent = send_request(paths, request, [stdin, stdout, stderr, &theirs]);
-    if let Err(e) = sent {
-        let _ = std::fs::remove_file(&spec_file);
-        return Err(RuntimeError::Spawn("exec", e));
-    }
+    send_request(paths, [&spec_fd, stdin, stdout, stderr, &theirs]).map_err(failed)?;
     let status = ours
         .set_nonblocking(true)
         .and_then(|()| tokio::net::UnixStream::from_std(ours))
-        .map_err(|e| RuntimeError::Spawn("exec", e))?;
+        .map_err(failed)?;
     Ok(ExecProcess {
         status,
-        pid_file: spec_file.with_extension("pid"),
-        spec_file,
+        pid: Arc::new(AtomicI32::new(0)),
     })
+}
+
+/// The spec as an anonymous file, read from its start: a file in the instance's directory
+/// cost an ext4 inode created and deleted per command.
+fn spec_memfd(json: &[u8]) -> std::io::Result<OwnedFd> {
+    use nix::sys::memfd::{memfd_create, MFdFlags};
+    use std::io::{Seek, Write};
+    let fd = memfd_create(c"lxd-exec-spec", MFdFlags::MFD_CLOEXEC)?;
+    let mut file = std::fs::File::from(fd);
+    file.write_all(json)?;
+    file.rewind()?;
+    Ok(file.into())
 }
 
 /// A pipe for a command's stdin: the read end for the command, the write end for us.
@@ -158,4 +204,34 @@ pub fn output_pipe() -> std::io::Result<(OwnedFd, tokio::net::unix::pipe::Receiv
         write,
         tokio::net::unix::pipe::Receiver::from_owned_fd(read)?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_records_round_trip_and_unknown_tags_are_refused() {
+        for record in [
+            StatusRecord::Pid(4242),
+            StatusRecord::Exit(0),
+            StatusRecord::Exit(137),
+            StatusRecord::Exit(-1),
+        ] {
+            assert_eq!(decode_status_record(encode_status_record(record)), record);
+        }
+        assert_eq!(
+            decode_status_record([b'?', 1, 0, 0, 0]),
+            StatusRecord::Unknown
+        );
+    }
+
+    #[test]
+    fn the_spec_memfd_reads_back_from_its_start() {
+        use std::io::Read;
+        let fd = spec_memfd(br#"{"argv":["true"]}"#).unwrap();
+        let mut text = String::new();
+        std::fs::File::from(fd).read_to_string(&mut text).unwrap();
+        assert_eq!(text, r#"{"argv":["true"]}"#);
+    }
 }

@@ -143,8 +143,8 @@ async fn run_detached(
     };
     let stdin = null().map_err(|e| e.to_string())?;
     let stdio = [stdin.into(), stdout.into(), stderr.into()];
-    let mut proc = crate::runtime::exec::spawn(&state.paths, &spec, &op.id, stdio)
-        .map_err(|e| e.to_string())?;
+    let mut proc =
+        crate::runtime::exec::spawn(&state.paths, &spec, stdio).map_err(|e| e.to_string())?;
     proc.go().await.map_err(|e| e.to_string())?;
     let code = proc.wait().await.map_err(|e| e.to_string())?;
     let mut meta = Map::new();
@@ -230,8 +230,8 @@ async fn run_websockets(
             slave.try_clone().map_err(|e| e.to_string())?.into(),
             slave.into(),
         ];
-        let proc = crate::runtime::exec::spawn(&state.paths, &spec, &op.id, stdio)
-            .map_err(|e| e.to_string())?;
+        let proc =
+            crate::runtime::exec::spawn(&state.paths, &spec, stdio).map_err(|e| e.to_string())?;
         let (mut sockets, _) = collect_required(&op, &["0", "control"]).await?;
         let control = sockets.remove("control").ok_or("No control socket")?;
         interactive(proc, pty.master, sockets, control).await?
@@ -243,8 +243,8 @@ async fn run_websockets(
         let ((child_in, stdin), (child_out, stdout), (child_err, stderr)) =
             pipes.map_err(|e| format!("Failed to create pipes: {e}"))?;
         let stdio = [child_in, child_out, child_err];
-        let proc = crate::runtime::exec::spawn(&state.paths, &spec, &op.id, stdio)
-            .map_err(|e| e.to_string())?;
+        let proc =
+            crate::runtime::exec::spawn(&state.paths, &spec, stdio).map_err(|e| e.to_string())?;
         let (mut sockets, rx) = collect_required(&op, &["0", "1", "2"]).await?;
         let control = match sockets.remove("control") {
             Some(ws) => ControlSocket::Connected(Box::new(ws)),
@@ -358,19 +358,14 @@ async fn piped(
     let input = tokio::spawn(pump_in(s0.split().1, stdin));
     let out = tokio::spawn(pump_out(stdout, s1.split().0));
     let err = tokio::spawn(pump_out(stderr, s2.split().0));
-    let pid_file = proc.pid_file.clone();
+    let pid = proc.pid_reader();
     let ctl = tokio::spawn(async move {
         let control = match control {
             ControlSocket::Connected(ws) => Some(*ws),
             ControlSocket::Later(rx) => late_control(rx).await,
         };
         if let Some(control) = control {
-            control_loop(
-                control,
-                move || crate::runtime::exec::read_command_pid(&pid_file),
-                None,
-            )
-            .await;
+            control_loop(control, pid, None).await;
         }
     });
     let code = wait(&mut proc).await?;
@@ -399,12 +394,7 @@ async fn interactive(
     let (sink, stream) = s0.split();
     let out = tokio::spawn(pump_out(reader, sink));
     let input = tokio::spawn(pump_in(stream, writer));
-    let pid_file = proc.pid_file.clone();
-    let ctl = tokio::spawn(control_loop(
-        control,
-        move || crate::runtime::exec::read_command_pid(&pid_file),
-        Some(master),
-    ));
+    let ctl = tokio::spawn(control_loop(control, proc.pid_reader(), Some(master)));
     let code = wait(&mut proc).await?;
     // The reader ends with EIO once no process holds the terminal; don't wait forever for
     // background processes that keep it open.
