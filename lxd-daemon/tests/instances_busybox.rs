@@ -112,13 +112,17 @@ fn busybox_container_lifecycle_through_the_api() {
         "container is not unprivileged: {uid_map}"
     );
 
-    let exec = json!({"command": ["sh", "-c", "id -u; hostname; exit 3"], "record-output": true, "wait-for-websocket": false});
+    // The command runs under the container's seccomp filter too.
+    let exec = json!({"command": ["sh", "-c", "id -u; hostname; grep Seccomp: /proc/self/status; exit 3"], "record-output": true, "wait-for-websocket": false});
     let done = api.op("POST", "/1.0/instances/c1/exec", Some(exec));
     assert_eq!(done["metadata"]["return"], 3);
     let log = dir
         .join("logs/c1")
         .join(format!("exec_{}.stdout", done["id"].as_str().unwrap()));
-    assert_eq!(std::fs::read_to_string(log).unwrap(), "0\nc1\n");
+    assert_eq!(
+        std::fs::read_to_string(log).unwrap(),
+        "0\nc1\nSeccomp:\t2\n"
+    );
     assert_eq!(memory_limit(pid), "134217728");
     api.op(
         "PATCH",

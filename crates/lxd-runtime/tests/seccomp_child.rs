@@ -3,6 +3,8 @@
 //! This binary has its own `main` (`harness = false`): run with `LXD_SECCOMP_TEST_CHILD=<mode>`
 //! it is a single-threaded child that loads a policy, makes syscalls and prints `key=value`
 //! lines (errno numbers, or `ok`); run plainly it spawns itself once per test and checks them.
+//! Every test runs twice: with the filter loaded by libseccomp (as container init does), and
+//! as the exported program loaded without it (as exec'd commands do).
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
@@ -18,6 +20,10 @@ use nix::mount::{umount2, MntFlags};
 
 const MODE_VAR: &str = "LXD_SECCOMP_TEST_CHILD";
 const DIR_VAR: &str = "LXD_SECCOMP_TEST_DIR";
+/// Set to `program` for a child that loads the exported program instead of using libseccomp.
+const LOADER_VAR: &str = "LXD_SECCOMP_TEST_LOADER";
+/// Whether the tests running now spawn children that load the exported program.
+static EXPORTED_PROGRAM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 const SIGSYS: i32 = 31;
 
 /// The few calls a Rust child needs to read /proc/self/status, print and exit (allow lists).
@@ -75,6 +81,11 @@ fn child(mode: &str) {
     let scratch = std::path::PathBuf::from(std::env::var(DIR_VAR).expect("scratch dir"));
     let devnull = std::fs::File::open("/dev/null").expect("open /dev/null");
     match SeccompPolicy::from_config(&config_for(mode)).expect("policy") {
+        Some(policy) if std::env::var(LOADER_VAR).as_deref() == Ok("program") => {
+            let program = policy.program().expect("program");
+            nix::sys::prctl::set_no_new_privs().expect("no_new_privs");
+            program.load().expect("load the program");
+        }
         Some(policy) => {
             let filter = policy.compile().expect("compile");
             nix::sys::prctl::set_no_new_privs().expect("no_new_privs");
@@ -141,8 +152,14 @@ fn child(mode: &str) {
 fn spawn(mode: &str) -> (BTreeMap<String, String>, ExitStatus) {
     let exe = std::env::current_exe().expect("current_exe");
     let scratch = tempfile::tempdir().expect("tempdir");
+    let loader = if EXPORTED_PROGRAM.load(std::sync::atomic::Ordering::Relaxed) {
+        "program"
+    } else {
+        "libseccomp"
+    };
     let out = Command::new(exe)
         .env(MODE_VAR, mode)
+        .env(LOADER_VAR, loader)
         .env(DIR_VAR, scratch.path())
         .stdin(Stdio::null())
         .output()
@@ -302,15 +319,21 @@ fn main() {
         .collect();
     let mut failed = Vec::new();
     let mut ran = 0;
-    for (name, test) in tests {
-        if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
-            continue;
-        }
-        ran += 1;
-        let ok = run_one(*test);
-        println!("test {name} ... {}", if ok { "ok" } else { "FAILED" });
-        if !ok {
-            failed.push(*name);
+    for (exported, loader) in [(false, "libseccomp"), (true, "exported program")] {
+        EXPORTED_PROGRAM.store(exported, std::sync::atomic::Ordering::Relaxed);
+        for (name, test) in tests {
+            if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
+                continue;
+            }
+            ran += 1;
+            let ok = run_one(*test);
+            println!(
+                "test {name} ({loader}) ... {}",
+                if ok { "ok" } else { "FAILED" }
+            );
+            if !ok {
+                failed.push(format!("{name} ({loader})"));
+            }
         }
     }
     println!("\n{} passed; {} failed", ran - failed.len(), failed.len());

@@ -13,6 +13,7 @@
 //! - [`btrfs`]: the btrfs ioctl that sets a subvolume's received UUID.
 //! - [`command`]: the [`CommandRunner`] trait for external tools, with a recording fake.
 //! - [`memory`]: a long-lived helper gives back the clean code pages it used only to start.
+//! - [`seccomp`]: loading a seccomp program built beforehand.
 
 pub mod activation;
 pub mod btrfs;
@@ -26,6 +27,7 @@ pub mod pool;
 pub mod priority;
 pub mod proc;
 pub mod resources;
+pub mod seccomp;
 pub mod spawn;
 pub mod tty;
 

@@ -11,10 +11,15 @@
 //! off). It reports there the command's pid once it runs and its exit status once it ends,
 //! each as a tag byte and an `i32`, little-endian (`runtime::exec::StatusRecord`), before it
 //! exits. A socket closed without a status means the command could not be run. The server
-//! ends when the daemon's end of its socket closes.
+//! reads each spec itself and keeps the seccomp programs it built, so its children share
+//! both instead of each parsing and building them again. It ends when the daemon's end of
+//! its socket closes.
 
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
+
+use lxd_runtime::container::exec::{ExecFilter, ExecSpec};
 
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -34,6 +39,7 @@ pub fn serve() -> anyhow::Result<()> {
     let ended = SignalFd::with_flags(&sigchld, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)?;
     let control = std::io::stdin();
     let mut buf = vec![0u8; 4096];
+    let mut filters = FilterCache::default();
     // Whether code pages touched since the last request may still be given back.
     let mut pages_held = true;
     loop {
@@ -83,14 +89,24 @@ pub fn serve() -> anyhow::Result<()> {
             tracing::warn!("Exec server: an unknown request was ignored");
             continue;
         }
+        // Read here, not in each child: the children share what the server parsed and the
+        // filters it built for earlier commands.
+        let [spec, stdin, stdout, stderr, status] = fds;
+        let spec = read_spec(spec);
+        let filter = spec.as_ref().ok().map(|s| filters.get(&s.config));
+        let request = Request {
+            spec: &spec,
+            filter,
+            fds: [stdin, stdout, stderr, status],
+        };
         match lxd_sys::spawn::fork_process() {
             Ok(ForkResult::Child) => {
                 // The command must not start with SIGCHLD blocked.
                 let _ = sigchld.thread_unblock();
-                std::process::exit(run_request(fds))
+                std::process::exit(run_request(request))
             }
             // The child holds its own copies; the status socket tells the daemon if it failed.
-            Ok(ForkResult::Parent { .. }) => drop(fds),
+            Ok(ForkResult::Parent { .. }) => drop(request),
             Err(e) => tracing::warn!(error = %e, "Exec server: fork failed"),
         }
     }
@@ -105,13 +121,39 @@ fn child_signal() -> SigSet {
     set
 }
 
-/// In the forked child: read the spec, take the command's stdio as 0, 1 and 2 (which closes
-/// the server's socket), run the command as `lxd forkexec` does, and report on the status
-/// socket.
-fn run_request(fds: [OwnedFd; 5]) -> i32 {
+/// One command to run: its spec as the server read it, the seccomp program for it, and its
+/// stdin, stdout, stderr and status socket.
+struct Request<'a> {
+    spec: &'a anyhow::Result<ExecSpec>,
+    filter: Option<&'a ExecFilter>,
+    fds: [OwnedFd; 4],
+}
+
+/// The seccomp programs built for earlier commands, by the config entries they come from
+/// (most hosts have one or two policies; building one costs more than the rest of a fork).
+#[derive(Default)]
+struct FilterCache(HashMap<Vec<(String, String)>, ExecFilter>);
+
+impl FilterCache {
+    /// At most this many programs are kept; the cache starts over beyond it.
+    const LIMIT: usize = 64;
+
+    fn get(&mut self, config: &BTreeMap<String, String>) -> &ExecFilter {
+        let key = lxd_runtime::seccomp::policy_inputs(config);
+        if self.0.len() >= Self::LIMIT && !self.0.contains_key(&key) {
+            self.0.clear();
+        }
+        self.0
+            .entry(key)
+            .or_insert_with(|| lxd_runtime::container::exec::exec_filter(config))
+    }
+}
+
+/// In the forked child: take the command's stdio as 0, 1 and 2 (which closes the server's
+/// socket), run the command as `lxd forkexec` does, and report on the status socket.
+fn run_request(request: Request<'_>) -> i32 {
     use crate::runtime::exec::{encode_status_record, StatusRecord};
-    let [spec, stdin, stdout, stderr, status] = fds;
-    let spec = read_spec(spec);
+    let [stdin, stdout, stderr, status] = request.fds;
     let taken = dup2_stdin(&stdin)
         .and_then(|()| dup2_stdout(&stdout))
         .and_then(|()| dup2_stderr(&stderr));
@@ -119,12 +161,13 @@ fn run_request(fds: [OwnedFd; 5]) -> i32 {
         return 1;
     }
     drop((stdin, stdout, stderr));
-    let spec = match spec {
-        Ok(spec) => spec,
-        Err(e) => {
+    let (spec, filter) = match (request.spec, request.filter) {
+        (Ok(spec), Some(filter)) => (spec, filter),
+        (Err(e), _) => {
             eprintln!("Error: {e:#}");
             return 1;
         }
+        (Ok(_), None) => return 1,
     };
     let status = std::fs::File::from(status);
     // The daemon sends one byte once its client is connected, or closes the socket to call
@@ -136,7 +179,7 @@ fn run_request(fds: [OwnedFd; 5]) -> i32 {
     let mut started = |pid: Pid| {
         let _ = (&status).write_all(&encode_status_record(StatusRecord::Pid(pid.as_raw())));
     };
-    let code = match super::fork::exec_gated(&spec, &mut go, &mut started) {
+    let code = match super::fork::exec_gated(spec, filter, &mut go, &mut started) {
         Ok(code) => code,
         Err(e) => {
             let called_off = matches!(
@@ -155,7 +198,7 @@ fn run_request(fds: [OwnedFd; 5]) -> i32 {
 }
 
 /// The exec spec the daemon wrote to `fd`.
-fn read_spec(fd: OwnedFd) -> anyhow::Result<lxd_runtime::container::exec::ExecSpec> {
+fn read_spec(fd: OwnedFd) -> anyhow::Result<ExecSpec> {
     let mut json = Vec::new();
     std::fs::File::from(fd).read_to_end(&mut json)?;
     Ok(serde_json::from_slice(&json)?)
@@ -168,5 +211,54 @@ fn reap_finished() {
         if status == WaitStatus::StillAlive {
             break;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn filters_are_built_once_per_seccomp_policy() {
+        let mut cache = FilterCache::default();
+        let plain = config(&[("limits.memory", "1GiB")]);
+        let first = cache.get(&plain).as_ref().map(|p| p.is_some()).unwrap();
+        assert!(first, "the default policy has a filter");
+        // Keys other than the seccomp ones share the program.
+        cache.get(&config(&[("limits.memory", "2GiB"), ("user.x", "y")]));
+        assert_eq!(cache.0.len(), 1);
+        // A seccomp key makes another one, and turning the filter off is kept too.
+        let deny = config(&[("security.syscalls.deny", "uname errno 1")]);
+        assert!(matches!(cache.get(&deny), Ok(Some(_))));
+        let off = config(&[("security.syscalls.deny_default", "false")]);
+        assert!(matches!(cache.get(&off), Ok(None)));
+        assert_eq!(cache.0.len(), 3);
+    }
+
+    #[test]
+    fn a_bad_policy_is_kept_as_its_error() {
+        let mut cache = FilterCache::default();
+        let both = config(&[
+            ("raw.seccomp", "2\ndenylist\nuname\n"),
+            ("security.syscalls.deny", "uname"),
+        ]);
+        assert!(cache.get(&both).is_err());
+    }
+
+    #[test]
+    fn the_cache_starts_over_beyond_its_limit() {
+        let mut cache = FilterCache::default();
+        for i in 0..FilterCache::LIMIT + 1 {
+            let deny = format!("uname errno {}", i + 1);
+            cache.get(&config(&[("security.syscalls.deny", &deny)]));
+        }
+        assert_eq!(cache.0.len(), 1);
     }
 }

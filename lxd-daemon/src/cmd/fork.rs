@@ -100,19 +100,21 @@ fn report_exit(spec: &ContainerSpec, status: i32) {
 /// `lxd forkexec SPEC`: run the command of the spec file; exits with its status.
 pub fn exec(spec_path: &Path) -> anyhow::Result<i32> {
     let spec: ExecSpec = read_json(spec_path)?;
-    exec_gated(&spec, &mut || true, &mut |_| {})
+    let filter = lxd_runtime::container::exec::exec_filter(&spec.config);
+    exec_gated(&spec, &filter, &mut || true, &mut |_| {})
 }
 
-/// Run `spec`'s command once `go` allows it (see
+/// Run `spec`'s command under `filter` once `go` allows it (see
 /// [`lxd_runtime::container::exec::run_gated`]); `started` is told its pid.
 pub fn exec_gated(
     spec: &ExecSpec,
+    filter: &lxd_runtime::container::exec::ExecFilter,
     go: &mut dyn FnMut() -> bool,
     started: &mut dyn FnMut(nix::unistd::Pid),
 ) -> anyhow::Result<i32> {
     let mut join = crate::cgroups::join_closure(&spec.name);
     Ok(lxd_runtime::container::exec::run_gated(
-        spec, &mut join, go, started,
+        spec, filter, &mut join, go, started,
     )?)
 }
 

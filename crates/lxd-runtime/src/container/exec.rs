@@ -41,6 +41,8 @@ pub enum ExecError {
     OpenNamespace(&'static str, #[source] std::io::Error),
     #[error("Failed to join the {0} namespace of the container")]
     Join(&'static str, #[source] nix::Error),
+    #[error("Failed to join the namespaces of the container")]
+    JoinAll(#[source] nix::Error),
     #[error("Failed to join the container's cgroups: {0}")]
     Cgroup(String),
     #[error(transparent)]
@@ -71,10 +73,88 @@ fn same_namespace(pid: i32, name: &str) -> bool {
     matches!((theirs, ours), (Ok(a), Ok(b)) if a == b)
 }
 
+/// The container's namespaces, held open by the helper: through a pidfd of init, which joins
+/// several at once (Linux 5.8), or as one `/proc/PID/ns` file each.
+enum Namespaces {
+    /// init's pidfd, and the namespaces the command joins through it (the helper has joined
+    /// the pid namespace already).
+    Pidfd(OwnedFd, CloneFlags),
+    /// The namespaces that differ from ours, opened one by one.
+    Files(Vec<(&'static str, File, CloneFlags)>),
+}
+
+impl Namespaces {
+    /// Open init's namespaces and join its pid namespace, as the host's root (so the command
+    /// can still be started in the container's v2 cgroup).
+    fn join_pid(init_pid: i32) -> Result<Self, ExecError> {
+        if let Some(pidfd) = Self::pidfd(init_pid) {
+            // Only the user namespace may not be joined when it is already ours.
+            let mut rest = CloneFlags::empty();
+            for (name, flag) in NAMESPACES {
+                if *flag == CloneFlags::CLONE_NEWPID
+                    || (*flag == CloneFlags::CLONE_NEWUSER && same_namespace(init_pid, name))
+                {
+                    continue;
+                }
+                rest |= *flag;
+            }
+            return Ok(Self::Pidfd(pidfd, rest));
+        }
+        let mut files = Vec::new();
+        for (name, flag) in NAMESPACES {
+            if same_namespace(init_pid, name) {
+                continue;
+            }
+            let file = File::open(format!("/proc/{init_pid}/ns/{name}"))
+                .map_err(|e| ExecError::OpenNamespace(name, e))?;
+            files.push((*name, file, *flag));
+        }
+        if let Some(i) = files.iter().position(|(name, ..)| *name == "pid") {
+            let (name, file, flag) = files.remove(i);
+            setns(&file, flag).map_err(|e| ExecError::Join(name, e))?;
+        }
+        Ok(Self::Files(files))
+    }
+
+    /// init's pidfd, once it has joined us to init's pid namespace; `None` where pidfds
+    /// cannot join namespaces (or init is gone, which the files then report).
+    fn pidfd(init_pid: i32) -> Option<OwnedFd> {
+        let pidfd = lxd_sys::proc::pidfd_open(Pid::from_raw(init_pid)).ok()?;
+        setns(&pidfd, CloneFlags::CLONE_NEWPID).ok()?;
+        Some(pidfd)
+    }
+
+    /// In the command's process: join the remaining namespaces.
+    fn join_rest(&self) -> Result<(), ExecError> {
+        match self {
+            Self::Pidfd(pidfd, rest) => setns(pidfd, *rest).map_err(ExecError::JoinAll),
+            Self::Files(files) => {
+                for (name, file, flag) in files {
+                    setns(file, *flag).map_err(|e| ExecError::Join(name, e))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 /// How an exec helper joins the container's cgroups before it enters its namespaces: it
 /// moves itself into the v1 hierarchies and returns the v2 directory (if any), where the
 /// command is started.
 pub type JoinCgroups<'a> = &'a mut dyn FnMut() -> Result<Option<OwnedFd>, String>;
+
+/// The seccomp program a command runs under: `None` when the container has no filter, an
+/// error (reported by the command's process, after the go) when its policy cannot be built.
+pub type ExecFilter = Result<Option<lxd_sys::seccomp::FilterProgram>, String>;
+
+/// The seccomp program for commands of a container with `config` (the same for every config
+/// with the same [`crate::seccomp::policy_inputs`], so callers may keep it).
+pub fn exec_filter(config: &BTreeMap<String, String>) -> ExecFilter {
+    let failed =
+        |e: crate::seccomp::SeccompError| format!("Failed to load the seccomp filter: {e}");
+    let policy = crate::seccomp::SeccompPolicy::from_config(config).map_err(|e| e.to_string())?;
+    policy.map(|p| p.program().map_err(failed)).transpose()
+}
 
 /// Run `spec` in the container and return its exit status (127 when the command does not
 /// exist, 126 when it cannot be executed, 128 + N when killed by signal N).
@@ -85,17 +165,20 @@ pub fn run(
     join_cgroups: JoinCgroups<'_>,
     started: &mut dyn FnMut(Pid),
 ) -> Result<i32, ExecError> {
-    run_gated(spec, join_cgroups, &mut || true, started)
+    let filter = exec_filter(&spec.config);
+    run_gated(spec, &filter, join_cgroups, &mut || true, started)
 }
 
-/// [`run`], with the command held back once everything is prepared until `go` says whether
-/// to run it: the caller prepares a command while its client is still connecting.
+/// [`run`] under `filter` (from [`exec_filter`]), with the command held back once everything
+/// is prepared until `go` says whether to run it: the caller prepares a command while its
+/// client is still connecting.
 ///
 /// The helper joins the container's pid namespace as the host's root, so its child (the
 /// command) can start straight in the container's v2 cgroup; the child then joins the user
 /// namespace and the others.
 pub fn run_gated(
     spec: &ExecSpec,
+    filter: &ExecFilter,
     join_cgroups: JoinCgroups<'_>,
     go: &mut dyn FnMut() -> bool,
     started: &mut dyn FnMut(Pid),
@@ -106,22 +189,9 @@ pub fn run_gated(
     // before the container's mount namespace is joined).
     crate::apparmor::follow_init_label(std::path::Path::new("/proc"), spec.init_pid)
         .map_err(|e| ExecError::AppArmor(e.to_string()))?;
-    let mut files: Vec<(&str, File, CloneFlags)> = Vec::new();
-    for (name, flag) in NAMESPACES {
-        if same_namespace(spec.init_pid, name) {
-            continue;
-        }
-        let file = File::open(format!("/proc/{}/ns/{name}", spec.init_pid))
-            .map_err(|e| ExecError::OpenNamespace(name, e))?;
-        files.push((name, file, *flag));
-    }
     let v2 = join_cgroups().map_err(ExecError::Cgroup)?;
-    if let Some(i) = files.iter().position(|(name, ..)| *name == "pid") {
-        let (name, file, flag) = files.remove(i);
-        setns(&file, flag).map_err(|e| ExecError::Join(name, e))?;
-    }
-    // Built before the go: only loading it is left for the command's process.
-    let filter = super::seccomp_filter(&spec.config);
+    let namespaces = Namespaces::join_pid(spec.init_pid)?;
+    let command = Command::prepare(spec);
     if !go() {
         return Err(ExecError::CalledOff);
     }
@@ -131,17 +201,15 @@ pub fn run_gated(
     };
     match forked {
         ForkResult::Child => {
-            for (name, file, flag) in &files {
-                if let Err(e) = setns(file, *flag) {
-                    eprintln!("Error: {}", ExecError::Join(name, e));
-                    std::process::exit(1);
-                }
+            if let Err(e) = namespaces.join_rest() {
+                eprintln!("Error: {e}");
+                std::process::exit(1);
             }
-            drop(files);
-            std::process::exit(exec_child(spec, filter))
+            drop(namespaces);
+            std::process::exit(exec_child(spec, &command, filter))
         }
         ForkResult::Parent { child } => {
-            drop(files);
+            drop(namespaces);
             started(child);
             // Only the command holds its stdio now, so whoever reads its output sees the end
             // as soon as the command's own copies are gone, not once this helper has exited.
@@ -171,10 +239,35 @@ fn release_stdio() {
         .and_then(|()| nix::unistd::dup2_stderr(&null));
 }
 
-fn exec_child(
-    spec: &ExecSpec,
-    filter: Result<Option<crate::seccomp::CompiledFilter>, String>,
-) -> i32 {
+/// The command's argv and environment as C strings, made before the fork so the command's
+/// process allocates nothing before it execs.
+struct Command {
+    argv: Vec<CString>,
+    env: Vec<CString>,
+}
+
+impl Command {
+    /// Also points this process's `PATH` at the command's own: execvpe searches the caller's.
+    fn prepare(spec: &ExecSpec) -> Result<Self, String> {
+        let to_c = |v: &[String]| {
+            v.iter()
+                .map(|a| CString::new(a.as_bytes()))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let (Ok(argv), Ok(env)) = (to_c(&spec.argv), to_c(&spec.env)) else {
+            return Err("Arguments contain a NUL byte".into());
+        };
+        if argv.is_empty() {
+            return Err("No command given".into());
+        }
+        if let Some(path) = spec.env.iter().find_map(|e| e.strip_prefix("PATH=")) {
+            std::env::set_var("PATH", path);
+        }
+        Ok(Self { argv, env })
+    }
+}
+
+fn exec_child(spec: &ExecSpec, command: &Result<Command, String>, filter: &ExecFilter) -> i32 {
     let fail = |msg: String, code: i32| {
         eprintln!("{msg}");
         code
@@ -209,27 +302,26 @@ fn exec_child(
     if nix::unistd::chdir(spec.cwd.as_str()).is_err() {
         let _ = nix::unistd::chdir("/");
     }
-    if let Err(e) = filter.and_then(super::load_filter) {
+    let loaded = match filter {
+        Ok(Some(program)) => program
+            .load()
+            .map_err(|e| format!("Failed to load the seccomp filter: {e}")),
+        Ok(None) => Ok(()),
+        Err(e) => Err(e.clone()),
+    };
+    if let Err(e) = loaded {
         return fail(e, 1);
     }
-    let to_c = |v: &[String]| {
-        v.iter()
-            .map(|a| CString::new(a.as_bytes()))
-            .collect::<Result<Vec<_>, _>>()
+    let command = match command {
+        Ok(command) => command,
+        Err(e) => return fail(e.clone(), 1),
     };
-    let (Ok(argv), Ok(env)) = (to_c(&spec.argv), to_c(&spec.env)) else {
-        return fail("Arguments contain a NUL byte".into(), 1);
-    };
-    let Some(program) = argv.first() else {
+    let Some(program) = command.argv.first() else {
         return fail("No command given".into(), 1);
     };
-    // execvpe searches the PATH of this process, so give it the command's own.
-    if let Some(path) = spec.env.iter().find_map(|e| e.strip_prefix("PATH=")) {
-        std::env::set_var("PATH", path);
-    }
     // As LXD: a command that cannot be found is status 127 (the client reports it), one that
     // cannot be executed 126; nothing is written to the command's own output.
-    match nix::unistd::execvpe(program, &argv, &env).unwrap_err() {
+    match nix::unistd::execvpe(program, &command.argv, &command.env).unwrap_err() {
         Errno::ENOENT | Errno::ENOTDIR => 127,
         _ => 126,
     }

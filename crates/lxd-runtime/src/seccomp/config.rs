@@ -83,6 +83,16 @@ pub enum SeccompConfigError {
     },
 }
 
+/// The entries of `config` a policy is made from (`raw.seccomp` and `security.syscalls.*`):
+/// two configs with the same inputs get the same policy, so a built filter can be reused.
+pub fn policy_inputs(config: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    config
+        .iter()
+        .filter(|(k, _)| *k == "raw.seccomp" || k.starts_with("security.syscalls."))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 fn is_true(config: &BTreeMap<String, String>, key: &str) -> bool {
     config.get(key).and_then(|v| parse_bool(v)) == Some(true)
 }

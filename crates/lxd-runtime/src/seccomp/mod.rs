@@ -26,7 +26,8 @@ pub mod text;
 mod text_tests;
 
 pub use config::{
-    needs_policy, policy_text, validate_config, validate_deny_compat, SeccompConfigError,
+    needs_policy, policy_inputs, policy_text, validate_config, validate_deny_compat,
+    SeccompConfigError,
 };
 pub use text::{parse_policy, Action, ParsedPolicy, PolicyParseError, Rule};
 
@@ -117,6 +118,13 @@ impl SeccompPolicy {
     /// Compiles the filter and returns its classic BPF program (`struct sock_filter` array).
     pub fn export_bpf(&self) -> Result<Vec<u8>, SeccompError> {
         self.compile()?.export_bpf()
+    }
+
+    /// The filter as a program that loads without libseccomp (or any allocation), the same
+    /// one [`CompiledFilter::load`] would load.
+    pub fn program(&self) -> Result<lxd_sys::seccomp::FilterProgram, SeccompError> {
+        lxd_sys::seccomp::FilterProgram::from_bytes(&self.export_bpf()?)
+            .map_err(SeccompError::ExportIo)
     }
 }
 
