@@ -58,6 +58,9 @@ fn root() -> clap::Command {
 /// `args` parsed with a tree of only the verb it starts with, when that is one of the verbs
 /// above and the parse succeeds.
 pub fn parse(args: &[String]) -> Option<Cli> {
+    if let Some(cli) = plain_exec(args) {
+        return Some(cli);
+    }
     let name = args.get(1)?;
     let (name, augment, build) = verb(name)?;
     let tree = root().subcommand(augment(clap::Command::new(name)));
@@ -67,6 +70,25 @@ pub fn parse(args: &[String]) -> Option<Cli> {
         global: GlobalFlags::from_arg_matches(&matches).ok()?,
         version: matches.get_flag("version"),
         command: Some(build(sub).ok()?),
+    })
+}
+
+/// `lxc exec NAME -- COMMAND...` without a flag, the form scripts type most, read without
+/// clap at all: what clap makes of it is known (every word after `--` is the command's).
+fn plain_exec(args: &[String]) -> Option<Cli> {
+    let [_, verb, name, dashes, command @ ..] = args else {
+        return None;
+    };
+    let plain = verb == "exec" && !name.starts_with('-') && dashes == "--" && !command.is_empty();
+    if !plain {
+        return None;
+    }
+    let mut words = vec![name.clone()];
+    words.extend_from_slice(command);
+    Some(Cli {
+        global: GlobalFlags::default(),
+        version: false,
+        command: Some(Command::Exec(crate::cmd_exec::ExecCmd::plain(words))),
     })
 }
 
@@ -108,6 +130,30 @@ mod tests {
         ] {
             assert!(full(line).is_some(), "{line}: not a valid command line");
             assert_eq!(narrow(line), full(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn plain_exec_lines_skip_clap_and_equal_the_full_parse() {
+        for line in [
+            "lxc exec c1 -- true",
+            "lxc exec remote:c1 -- sh -c echo",
+            "lxc exec c1 -- --help -x --",
+        ] {
+            let args: Vec<String> = line.split_whitespace().map(String::from).collect();
+            let fast = super::plain_exec(&args).map(|c| format!("{c:?}"));
+            assert!(fast.is_some(), "{line}: not taken as plain");
+            assert_eq!(fast, full(line), "{line}");
+        }
+        for line in [
+            "lxc exec c1 --",
+            "lxc exec -T c1 -- true",
+            "lxc exec c1 -T -- true",
+            "lxc exec c1 true",
+            "lxc list c1 -- true",
+        ] {
+            let args: Vec<String> = line.split_whitespace().map(String::from).collect();
+            assert!(super::plain_exec(&args).is_none(), "{line}");
         }
     }
 

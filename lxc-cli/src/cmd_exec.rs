@@ -41,6 +41,23 @@ pub struct ExecCmd {
     user: u32,
 }
 
+impl ExecCmd {
+    /// `lxc exec NAME -- COMMAND...` without flags: `words` is the name, then the command.
+    pub(crate) fn plain(words: Vec<String>) -> Self {
+        Self {
+            args: words,
+            cwd: None,
+            disable_stdin: false,
+            env: Vec::new(),
+            force_interactive: false,
+            force_noninteractive: false,
+            group: 0,
+            mode: "auto".into(),
+            user: 0,
+        }
+    }
+}
+
 pub(crate) fn is_tty(fd: i32) -> bool {
     use std::io::IsTerminal;
     match fd {

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use anyhow::{anyhow, Result};
 use serde::Deserialize;
@@ -69,6 +70,10 @@ impl Remote {
         }
     }
 }
+
+/// The configuration [`Config::load`] read last, with its directory: the alias expansion and
+/// the command both load it, and one parse of the file serves both. Saving forgets it.
+static LOADED: Mutex<Option<(PathBuf, Config)>> = Mutex::new(None);
 
 /// The whole client configuration.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -211,6 +216,16 @@ impl Config {
     /// Loads `dir/config.yml` as lxc's `LoadConfig`: global remotes, the `LXC_REMOTE`
     /// override, and the old `images` remote upgraded to simplestreams (saved back).
     pub fn load(dir: &Path) -> Result<Self> {
+        let mut loaded = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, conf)) = loaded.as_ref().filter(|(from, _)| from == dir) {
+            return Ok(conf.clone());
+        }
+        let conf = Self::load_uncached(dir)?;
+        *loaded = Some((dir.to_path_buf(), conf.clone()));
+        Ok(conf)
+    }
+
+    fn load_uncached(dir: &Path) -> Result<Self> {
         let path = dir.join("config.yml");
         let text = std::fs::read_to_string(&path)
             .map_err(|e| anyhow!("Unable to read the configuration file: {e}"))?;
@@ -282,6 +297,7 @@ impl Config {
 
     /// Writes `dir/config.yml`.
     pub fn save(&self) -> Result<()> {
+        *LOADED.lock().unwrap_or_else(PoisonError::into_inner) = None;
         let path = self.dir.join("config.yml");
         std::fs::write(&path, self.to_yaml())
             .map_err(|e| anyhow!("Unable to create the configuration file: {e}"))

@@ -24,7 +24,8 @@ impl FilterProgram {
     /// Decode `program`; refused unless it holds 1 to 4096 whole instructions.
     pub fn from_bytes(program: &[u8]) -> io::Result<Self> {
         let count = program.len() / INSTRUCTION_LEN;
-        if !program.len().is_multiple_of(INSTRUCTION_LEN) || count == 0 || count > MAX_INSTRUCTIONS {
+        if !program.len().is_multiple_of(INSTRUCTION_LEN) || count == 0 || count > MAX_INSTRUCTIONS
+        {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("not a seccomp program of 1 to {MAX_INSTRUCTIONS} instructions"),
