@@ -106,6 +106,19 @@ impl Drop for RawGuard {
     }
 }
 
+/// Whether stdin is `/dev/null` (character device 1:3), as under cron, `ssh -n` or `< /dev/null`.
+fn stdin_is_dev_null() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    const DEV_NULL: u64 = (1 << 8) | 3;
+    let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    std::fs::File::from(fd)
+        .metadata()
+        .is_ok_and(|m| m.file_type().is_char_device() && m.rdev() == DEV_NULL)
+}
+
 /// Reads stdin on a plain thread (it may block forever; the process exits without it).
 fn stdin_channel() -> mpsc::Receiver<Vec<u8>> {
     let (tx, rx) = mpsc::channel(16);
@@ -213,7 +226,9 @@ impl ExecCmd {
             "width": width, "height": height, "record-output": false,
             "user": self.user, "group": self.group, "cwd": self.cwd.clone().unwrap_or_default(),
         });
-        let stdin = if self.disable_stdin {
+        // Nothing to read from /dev/null: end the input at once instead of starting a thread
+        // to find that out.
+        let stdin = if self.disable_stdin || stdin_is_dev_null() {
             None
         } else {
             Some(stdin_channel())
