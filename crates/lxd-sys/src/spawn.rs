@@ -20,16 +20,32 @@ pub enum SpawnError {
 /// Stack given to a cloned child; it is the child's own copy (no `CLONE_VM`).
 const CHILD_STACK: usize = 1024 * 1024;
 
-/// Number of threads of this process, from `/proc/self/status`.
+/// Number of threads of this process, from `/proc/self/status`. Read into a buffer on the
+/// stack in one or two reads: a growing `String` took seven, and this runs before every fork
+/// of the exec server and its helpers.
 pub fn thread_count() -> usize {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Threads:").map(|n| n.trim().parse().ok()))
-                .flatten()
-        })
-        .unwrap_or(usize::MAX)
+    use std::io::Read;
+    let mut buf = [0u8; 4096];
+    let Ok(mut file) = std::fs::File::open("/proc/self/status") else {
+        return usize::MAX;
+    };
+    let mut len = 0;
+    while len < buf.len() {
+        match file.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(_) => return usize::MAX,
+        }
+    }
+    threads_in_status(&buf[..len]).unwrap_or(usize::MAX)
+}
+
+/// The `Threads:` value of a `/proc/PID/status` text.
+fn threads_in_status(status: &[u8]) -> Option<usize> {
+    let text = std::str::from_utf8(status).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
 }
 
 fn require_single_thread() -> Result<(), SpawnError> {
@@ -149,5 +165,17 @@ fn clone3_fork(
         pid => Ok(ForkResult::Parent {
             child: Pid::from_raw(pid as i32),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_are_read_from_a_status_text() {
+        let status = b"Name:\tlxd\nState:\tS (sleeping)\nThreads:\t7\nSigQ:\t0/1\n";
+        assert_eq!(threads_in_status(status), Some(7));
+        assert_eq!(threads_in_status(b"Name:\tlxd\n"), None);
     }
 }

@@ -74,7 +74,6 @@ pub async fn post_instance_exec(
     };
     let mut op_spec = OpSpec::task("Executing command", &project);
     op_spec.resources = Some(op_resources(&name, &project));
-    let task_state = state.clone();
     let op = if req.wait_for_websocket {
         let names: &[&str] = if req.interactive {
             &["0", "control"]
@@ -89,11 +88,15 @@ pub async fn post_instance_exec(
         meta.insert("fds".into(), json!(op_spec.secrets));
         meta.insert("interactive".into(), json!(req.interactive));
         op_spec.metadata = Some(meta);
+        // Started before the answer goes out, so the command is ready by the time the
+        // client has read the answer and connected its websockets.
+        let prepared = prepare(&state, &spec, &req);
         state.operations.start(op_spec, move |op| async move {
-            run_websockets(task_state, spec, req, op).await
+            run_websockets(prepared, op).await
         })
     } else {
         let instance = inst.row.name.clone();
+        let task_state = state.clone();
         state.operations.start(op_spec, move |op| async move {
             run_detached(task_state, instance, spec, req, op).await
         })
@@ -215,14 +218,22 @@ pub(super) async fn collect_sockets(
     Ok(sockets)
 }
 
-async fn run_websockets(
-    state: AppState,
-    spec: ExecSpec,
-    req: InstanceExecPost,
-    op: Arc<Op>,
-) -> Result<(), String> {
-    // The command is prepared while the client connects, and runs once it has.
-    let code = if req.interactive {
+/// A command started for a websocket exec and held back until its client has connected,
+/// with the daemon's ends of its terminal or pipes.
+enum Prepared {
+    Interactive {
+        proc: ExecProcess,
+        master: std::os::fd::OwnedFd,
+    },
+    Piped {
+        proc: ExecProcess,
+        ends: PipeEnds,
+    },
+}
+
+/// Start `spec`'s command on a new terminal (interactive) or pipes; it waits for its go.
+fn prepare(state: &AppState, spec: &ExecSpec, req: &InstanceExecPost) -> Result<Prepared, String> {
+    if req.interactive {
         let pty = open_pty(spec.init_pid, req.width, req.height)?;
         let slave = std::fs::File::from(pty.terminal);
         let stdio = [
@@ -231,26 +242,42 @@ async fn run_websockets(
             slave.into(),
         ];
         let proc =
-            crate::runtime::exec::spawn(&state.paths, &spec, stdio).map_err(|e| e.to_string())?;
-        let (mut sockets, _) = collect_required(&op, &["0", "control"]).await?;
-        let control = sockets.remove("control").ok_or("No control socket")?;
-        interactive(proc, pty.master, sockets, control).await?
-    } else {
-        let pipes = (|| {
-            use crate::runtime::exec::{output_pipe, stdin_pipe};
-            Ok::<_, std::io::Error>((stdin_pipe()?, output_pipe()?, output_pipe()?))
-        })();
-        let ((child_in, stdin), (child_out, stdout), (child_err, stderr)) =
-            pipes.map_err(|e| format!("Failed to create pipes: {e}"))?;
-        let stdio = [child_in, child_out, child_err];
-        let proc =
-            crate::runtime::exec::spawn(&state.paths, &spec, stdio).map_err(|e| e.to_string())?;
-        let (mut sockets, rx) = collect_required(&op, &["0", "1", "2"]).await?;
-        let control = match sockets.remove("control") {
-            Some(ws) => ControlSocket::Connected(Box::new(ws)),
-            None => ControlSocket::Later(rx),
-        };
-        piped(proc, (stdin, stdout, stderr), sockets, control).await?
+            crate::runtime::exec::spawn(&state.paths, spec, stdio).map_err(|e| e.to_string())?;
+        return Ok(Prepared::Interactive {
+            proc,
+            master: pty.master,
+        });
+    }
+    let pipes = (|| {
+        use crate::runtime::exec::{output_pipe, stdin_pipe};
+        Ok::<_, std::io::Error>((stdin_pipe()?, output_pipe()?, output_pipe()?))
+    })();
+    let ((child_in, stdin), (child_out, stdout), (child_err, stderr)) =
+        pipes.map_err(|e| format!("Failed to create pipes: {e}"))?;
+    let stdio = [child_in, child_out, child_err];
+    let proc = crate::runtime::exec::spawn(&state.paths, spec, stdio).map_err(|e| e.to_string())?;
+    Ok(Prepared::Piped {
+        proc,
+        ends: (stdin, stdout, stderr),
+    })
+}
+
+/// Connect the client's websockets to the prepared command, let it run and report its status.
+async fn run_websockets(prepared: Result<Prepared, String>, op: Arc<Op>) -> Result<(), String> {
+    let code = match prepared? {
+        Prepared::Interactive { proc, master } => {
+            let (mut sockets, _) = collect_required(&op, &["0", "control"]).await?;
+            let control = sockets.remove("control").ok_or("No control socket")?;
+            interactive(proc, master, sockets, control).await?
+        }
+        Prepared::Piped { proc, ends } => {
+            let (mut sockets, rx) = collect_required(&op, &["0", "1", "2"]).await?;
+            let control = match sockets.remove("control") {
+                Some(ws) => ControlSocket::Connected(Box::new(ws)),
+                None => ControlSocket::Later(rx),
+            };
+            piped(proc, ends, sockets, control).await?
+        }
     };
     finish_metadata(&op, &[("return", json!(code))]);
     special_exit_error(code)
