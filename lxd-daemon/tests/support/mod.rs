@@ -12,12 +12,38 @@ use serde_json::{json, Value};
 
 pub const LXD: &str = env!("CARGO_BIN_EXE_lxd");
 
-pub fn start_daemon(dir: &Path) -> Child {
+/// A daemon started by a test, killed when dropped, so a test that fails half-way leaves no
+/// daemon running behind it.
+pub struct DaemonProcess(Child);
+
+impl std::ops::Deref for DaemonProcess {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for DaemonProcess {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for DaemonProcess {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+pub fn start_daemon(dir: &Path) -> DaemonProcess {
     start_daemon_with_env(dir, &[])
 }
 
 /// Start the daemon with extra environment variables (e.g. `LXD_IDMAPPED_MOUNTS_DISABLE`).
-pub fn start_daemon_with_env(dir: &Path, env: &[(&str, &str)]) -> Child {
+pub fn start_daemon_with_env(dir: &Path, env: &[(&str, &str)]) -> DaemonProcess {
     let child = Command::new(LXD)
         .args(["--group", "root", "--logfile"])
         .arg(dir.join("lxd.log"))
@@ -32,8 +58,9 @@ pub fn start_daemon_with_env(dir: &Path, env: &[(&str, &str)]) -> Child {
         .env("LXD_DIR", dir)
         .status()
         .unwrap();
+    let daemon = DaemonProcess(child);
     assert!(ok.success());
-    child
+    daemon
 }
 
 pub fn busybox_image(dir: &Path) -> Vec<u8> {
@@ -163,7 +190,7 @@ pub struct BusyboxDaemon {
     pub dir: std::path::PathBuf,
     pub api: Api,
     pub fingerprint: String,
-    daemon: Child,
+    daemon: DaemonProcess,
 }
 
 impl BusyboxDaemon {
