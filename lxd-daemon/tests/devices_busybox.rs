@@ -234,6 +234,31 @@ fn nic_devices_p2p_and_bridged_plug_and_leave_nothing_behind() {
         d.call("GET", "/1.0/instances/n1", None).unwrap()["status"],
         "Stopped"
     );
+    // A NIC that fails while init is being set up (its host name is taken) is reported as
+    // that device's failure, and the start leaves nothing.
+    remove_device(&d, "n1", "br");
+    patch_devices(
+        &d,
+        "n1",
+        json!({"taken": {"type": "nic", "nictype": "p2p", "name": "eth3", "host_name": "lo"}}),
+    )
+    .unwrap();
+    let err = d
+        .try_op(
+            "PUT",
+            "/1.0/instances/n1/state",
+            Some(json!({"action": "start"})),
+        )
+        .unwrap_err();
+    assert!(
+        err.contains("Failed to start device \"taken\": Failed to create the veth interfaces")
+            && !err.contains("cgroups"),
+        "{err}"
+    );
+    assert_eq!(
+        d.call("GET", "/1.0/instances/n1", None).unwrap()["status"],
+        "Stopped"
+    );
     d.op("DELETE", "/1.0/instances/n1", None);
     assert!(!d.dir.join("devices/n1").exists());
 }

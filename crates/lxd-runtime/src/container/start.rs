@@ -28,6 +28,10 @@ pub enum StartError {
     IdMap(#[source] std::io::Error),
     #[error("Failed to set up cgroups: {0}")]
     Cgroup(String),
+    /// The caller's hook on the new child failed (a NIC that could not be moved in, say); its
+    /// message says what.
+    #[error("{0}")]
+    Attach(String),
     #[error("Failed to prepare the idmapped root filesystem")]
     Idmap(#[source] std::io::Error),
     #[error("{0}")]
@@ -141,7 +145,7 @@ fn continue_child(
     if let Some(maps) = &spec.idmap {
         write_maps(pid, maps).map_err(StartError::IdMap)?;
     }
-    attach(pid).map_err(StartError::Cgroup)?;
+    attach(pid).map_err(StartError::Attach)?;
     // The root's flag ('I': its idmapped tree comes along, 'G': bind it as it is), then one
     // tree per disk mount, in order.
     let mut flags = Vec::with_capacity(1);
