@@ -314,6 +314,27 @@ fn busybox_container_lifecycle_through_the_api() {
         "/1.0/instances/c1lxd/state",
         Some(json!({"action": "stop", "force": true})),
     );
+    // As LXD: stopping a stopped instance starts an operation, which fails.
+    let again = api
+        .call(
+            "PUT",
+            "/1.0/instances/c1lxd/state",
+            Some(json!({"action": "stop", "force": true})),
+        )
+        .unwrap();
+    let id = again["id"].as_str().unwrap();
+    let failed = api
+        .call(
+            "GET",
+            &format!("/1.0/operations/{id}/wait?timeout=60"),
+            None,
+        )
+        .unwrap();
+    assert_eq!(
+        (failed["status"].as_str(), failed["err"].as_str()),
+        (Some("Failure"), Some("The instance is already stopped")),
+        "{failed}"
+    );
     api.op("DELETE", "/1.0/instances/c1lxd", None);
     let logs = api.call("GET", "/1.0/instances/c1/logs", None).unwrap();
     assert!(

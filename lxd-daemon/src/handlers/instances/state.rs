@@ -296,30 +296,29 @@ pub async fn put_instance_state(
             req.action
         )));
     };
-    match req.action.as_str() {
-        "start" if inst.running() => {
-            return Err(ApiError::bad_request("The instance is already running"))
-        }
-        "stop" | "restart" if !inst.running() => {
-            return Err(ApiError::bad_request("The instance is already stopped"))
-        }
-        "freeze" if !inst.running() => {
-            return Err(ApiError::bad_request("The instance isn't running"))
-        }
-        "freeze" if inst.frozen() => {
-            return Err(ApiError::bad_request("The instance is already frozen"))
-        }
-        "unfreeze" if !inst.frozen() => {
-            return Err(ApiError::bad_request("The instance is not frozen"))
-        }
-        _ => {}
-    }
     let mut spec = OpSpec::task(desc, &project);
     spec.resources = Some(op_resources(&name, &project));
     let task_state = state.clone();
     let requestor = caller.requestor();
+    // As LXD: an action the instance's state does not allow fails its operation, it is not
+    // refused with the request (lxc's output depends on which).
     let op = state.operations.start(spec, move |_| async move {
+        if let Some(refused) = refusal(&inst, &req.action) {
+            return Err(refused.to_string());
+        }
         act(&task_state, inst, req, requestor).await
     });
     Ok(ApiResponse::operation(&op))
+}
+
+/// LXD's error for `action` on an instance in the wrong state for it.
+fn refusal(inst: &Loaded, action: &str) -> Option<&'static str> {
+    match action {
+        "start" if inst.running() => Some("The instance is already running"),
+        "stop" | "restart" if !inst.running() => Some("The instance is already stopped"),
+        "freeze" if !inst.running() => Some("The instance isn't running"),
+        "freeze" if inst.frozen() => Some("The instance is already frozen"),
+        "unfreeze" if !inst.frozen() => Some("The instance is not frozen"),
+        _ => None,
+    }
 }
