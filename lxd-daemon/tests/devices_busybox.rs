@@ -32,6 +32,16 @@ fn patch_devices(d: &Daemon, name: &str, devices: serde_json::Value) -> Result<(
     .map(drop)
 }
 
+/// Start `name`, which must fail; returns the failure.
+fn failed_start(d: &Daemon, name: &str) -> String {
+    d.try_op(
+        "PUT",
+        &format!("/1.0/instances/{name}/state"),
+        Some(json!({"action": "start"})),
+    )
+    .unwrap_err()
+}
+
 /// Remove one device (PUT of the instance without it, as `lxc config device remove` does).
 fn remove_device(d: &Daemon, name: &str, device: &str) {
     let mut inst = d
@@ -219,13 +229,7 @@ fn nic_devices_p2p_and_bridged_plug_and_leave_nothing_behind() {
         json!({"br": {"type": "nic", "nictype": "bridged", "parent": "dvnosuchbr"}}),
     )
     .unwrap();
-    let err = d
-        .try_op(
-            "PUT",
-            "/1.0/instances/n1/state",
-            Some(json!({"action": "start"})),
-        )
-        .unwrap_err();
+    let err = failed_start(&d, "n1");
     assert_eq!(
         err,
         "Failed to start device \"br\": Parent device \"dvnosuchbr\" doesn't exist"
@@ -243,13 +247,7 @@ fn nic_devices_p2p_and_bridged_plug_and_leave_nothing_behind() {
         json!({"taken": {"type": "nic", "nictype": "p2p", "name": "eth3", "host_name": "lo"}}),
     )
     .unwrap();
-    let err = d
-        .try_op(
-            "PUT",
-            "/1.0/instances/n1/state",
-            Some(json!({"action": "start"})),
-        )
-        .unwrap_err();
+    let err = failed_start(&d, "n1");
     assert!(
         err.contains("Failed to start device \"taken\": Failed to create the veth interfaces")
             && !err.contains("cgroups"),
