@@ -19,7 +19,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 
-use lxd_runtime::container::exec::{ExecFilter, ExecSpec};
+use lxd_runtime::container::exec::ExecSpec;
+use lxd_runtime::container::SeccompProgram;
 
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -93,10 +94,11 @@ pub fn serve() -> anyhow::Result<()> {
         // filters it built for earlier commands.
         let [spec, stdin, stdout, stderr, status] = fds;
         let spec = read_spec(spec);
-        let filter = spec.as_ref().ok().map(|s| filters.get(&s.config));
         let request = Request {
-            spec: &spec,
-            filter,
+            command: match &spec {
+                Ok(spec) => Ok((spec, filters.get(&spec.config))),
+                Err(e) => Err(e),
+            },
             fds: [stdin, stdout, stderr, status],
         };
         match lxd_sys::spawn::fork_process() {
@@ -121,31 +123,30 @@ fn child_signal() -> SigSet {
     set
 }
 
-/// One command to run: its spec as the server read it, the seccomp program for it, and its
-/// stdin, stdout, stderr and status socket.
+/// One command to run: its spec as the server read it with the seccomp program for it (or why
+/// the spec could not be read), and its stdin, stdout, stderr and status socket.
 struct Request<'a> {
-    spec: &'a anyhow::Result<ExecSpec>,
-    filter: Option<&'a ExecFilter>,
+    command: Result<(&'a ExecSpec, &'a SeccompProgram), &'a anyhow::Error>,
     fds: [OwnedFd; 4],
 }
 
 /// The seccomp programs built for earlier commands, by the config entries they come from
 /// (most hosts have one or two policies; building one costs more than the rest of a fork).
 #[derive(Default)]
-struct FilterCache(HashMap<Vec<(String, String)>, ExecFilter>);
+struct FilterCache(HashMap<Vec<(String, String)>, SeccompProgram>);
 
 impl FilterCache {
     /// At most this many programs are kept; the cache starts over beyond it.
     const LIMIT: usize = 64;
 
-    fn get(&mut self, config: &BTreeMap<String, String>) -> &ExecFilter {
+    fn get(&mut self, config: &BTreeMap<String, String>) -> &SeccompProgram {
         let key = lxd_runtime::seccomp::policy_inputs(config);
         if self.0.len() >= Self::LIMIT && !self.0.contains_key(&key) {
             self.0.clear();
         }
         self.0
             .entry(key)
-            .or_insert_with(|| lxd_runtime::container::exec::exec_filter(config))
+            .or_insert_with(|| lxd_runtime::container::seccomp_program(config))
     }
 }
 
@@ -161,13 +162,12 @@ fn run_request(request: Request<'_>) -> i32 {
         return 1;
     }
     drop((stdin, stdout, stderr));
-    let (spec, filter) = match (request.spec, request.filter) {
-        (Ok(spec), Some(filter)) => (spec, filter),
-        (Err(e), _) => {
+    let (spec, filter) = match request.command {
+        Ok(command) => command,
+        Err(e) => {
             eprintln!("Error: {e:#}");
             return 1;
         }
-        (Ok(_), None) => return 1,
     };
     let status = std::fs::File::from(status);
     // The daemon sends one byte once its client is connected, or closes the socket to call

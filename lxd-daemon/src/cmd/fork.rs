@@ -100,7 +100,7 @@ fn report_exit(spec: &ContainerSpec, status: i32) {
 /// `lxd forkexec SPEC`: run the command of the spec file; exits with its status.
 pub fn exec(spec_path: &Path) -> anyhow::Result<i32> {
     let spec: ExecSpec = read_json(spec_path)?;
-    let filter = lxd_runtime::container::exec::exec_filter(&spec.config);
+    let filter = lxd_runtime::container::seccomp_program(&spec.config);
     exec_gated(&spec, &filter, &mut || true, &mut |_| {})
 }
 
@@ -108,7 +108,7 @@ pub fn exec(spec_path: &Path) -> anyhow::Result<i32> {
 /// [`lxd_runtime::container::exec::run_gated`]); `started` is told its pid.
 pub fn exec_gated(
     spec: &ExecSpec,
-    filter: &lxd_runtime::container::exec::ExecFilter,
+    filter: &lxd_runtime::container::SeccompProgram,
     go: &mut dyn FnMut() -> bool,
     started: &mut dyn FnMut(nix::unistd::Pid),
 ) -> anyhow::Result<i32> {

@@ -42,9 +42,9 @@ impl ExecProcess {
                 .await
                 .map_err(|e| RuntimeError::Spawn("exec", e))?;
             match decode_status_record(record) {
-                StatusRecord::Pid(pid) => self.pid.store(pid, Ordering::Relaxed),
-                StatusRecord::Exit(code) => return Ok(code),
-                StatusRecord::Unknown => {
+                Some(StatusRecord::Pid(pid)) => self.pid.store(pid, Ordering::Relaxed),
+                Some(StatusRecord::Exit(code)) => return Ok(code),
+                None => {
                     return Err(RuntimeError::Spawn(
                         "exec",
                         std::io::Error::other("unexpected report from the exec server"),
@@ -74,7 +74,6 @@ pub enum StatusRecord {
     Pid(i32),
     /// The command ended with this status.
     Exit(i32),
-    Unknown,
 }
 
 /// The bytes of `record` on a status socket.
@@ -82,18 +81,18 @@ pub fn encode_status_record(record: StatusRecord) -> [u8; STATUS_RECORD_LEN] {
     let (tag, value) = match record {
         StatusRecord::Pid(pid) => (TAG_PID, pid),
         StatusRecord::Exit(code) => (TAG_EXIT, code),
-        StatusRecord::Unknown => (0, 0),
     };
     let v = value.to_le_bytes();
     [tag, v[0], v[1], v[2], v[3]]
 }
 
-fn decode_status_record(bytes: [u8; STATUS_RECORD_LEN]) -> StatusRecord {
+/// The report in `bytes`; `None` for a tag no child writes.
+fn decode_status_record(bytes: [u8; STATUS_RECORD_LEN]) -> Option<StatusRecord> {
     let value = i32::from_le_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
     match bytes[0] {
-        TAG_PID => StatusRecord::Pid(value),
-        TAG_EXIT => StatusRecord::Exit(value),
-        _ => StatusRecord::Unknown,
+        TAG_PID => Some(StatusRecord::Pid(value)),
+        TAG_EXIT => Some(StatusRecord::Exit(value)),
+        _ => None,
     }
 }
 
@@ -218,12 +217,12 @@ mod tests {
             StatusRecord::Exit(137),
             StatusRecord::Exit(-1),
         ] {
-            assert_eq!(decode_status_record(encode_status_record(record)), record);
+            assert_eq!(
+                decode_status_record(encode_status_record(record)),
+                Some(record)
+            );
         }
-        assert_eq!(
-            decode_status_record([b'?', 1, 0, 0, 0]),
-            StatusRecord::Unknown
-        );
+        assert_eq!(decode_status_record([b'?', 1, 0, 0, 0]), None);
     }
 
     #[test]

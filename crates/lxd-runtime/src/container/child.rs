@@ -103,7 +103,7 @@ fn setup_and_exec(
         }
     }
     tie_to_monitor(sync)?;
-    super::seccomp_load(&spec.config)?;
+    super::load_seccomp_program(&super::seccomp_program(&spec.config))?;
     let argv: Vec<CString> = spec
         .init
         .iter()

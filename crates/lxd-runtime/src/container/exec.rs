@@ -12,6 +12,8 @@ use nix::sched::{setns, CloneFlags};
 use nix::sys::wait::waitpid;
 use nix::unistd::{setgroups, setresgid, setresuid, ForkResult, Gid, Pid, Uid};
 
+use super::SeccompProgram;
+
 /// A command to run in a container.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExecSpec {
@@ -143,19 +145,6 @@ impl Namespaces {
 /// command is started.
 pub type JoinCgroups<'a> = &'a mut dyn FnMut() -> Result<Option<OwnedFd>, String>;
 
-/// The seccomp program a command runs under: `None` when the container has no filter, an
-/// error (reported by the command's process, after the go) when its policy cannot be built.
-pub type ExecFilter = Result<Option<lxd_sys::seccomp::FilterProgram>, String>;
-
-/// The seccomp program for commands of a container with `config` (the same for every config
-/// with the same [`crate::seccomp::policy_inputs`], so callers may keep it).
-pub fn exec_filter(config: &BTreeMap<String, String>) -> ExecFilter {
-    let failed =
-        |e: crate::seccomp::SeccompError| format!("Failed to load the seccomp filter: {e}");
-    let policy = crate::seccomp::SeccompPolicy::from_config(config).map_err(|e| e.to_string())?;
-    policy.map(|p| p.program().map_err(failed)).transpose()
-}
-
 /// Run `spec` in the container and return its exit status (127 when the command does not
 /// exist, 126 when it cannot be executed, 128 + N when killed by signal N).
 /// `started` is told the command's pid (as the host sees it) once it runs, so the caller can
@@ -165,11 +154,11 @@ pub fn run(
     join_cgroups: JoinCgroups<'_>,
     started: &mut dyn FnMut(Pid),
 ) -> Result<i32, ExecError> {
-    let filter = exec_filter(&spec.config);
+    let filter = super::seccomp_program(&spec.config);
     run_gated(spec, &filter, join_cgroups, &mut || true, started)
 }
 
-/// [`run`] under `filter` (from [`exec_filter`]), with the command held back once everything
+/// [`run`] under `filter` (from [`super::seccomp_program`]), with the command held back once everything
 /// is prepared until `go` says whether to run it: the caller prepares a command while its
 /// client is still connecting.
 ///
@@ -178,7 +167,7 @@ pub fn run(
 /// namespace and the others.
 pub fn run_gated(
     spec: &ExecSpec,
-    filter: &ExecFilter,
+    filter: &SeccompProgram,
     join_cgroups: JoinCgroups<'_>,
     go: &mut dyn FnMut() -> bool,
     started: &mut dyn FnMut(Pid),
@@ -267,7 +256,7 @@ impl Command {
     }
 }
 
-fn exec_child(spec: &ExecSpec, command: &Result<Command, String>, filter: &ExecFilter) -> i32 {
+fn exec_child(spec: &ExecSpec, command: &Result<Command, String>, filter: &SeccompProgram) -> i32 {
     let fail = |msg: String, code: i32| {
         eprintln!("{msg}");
         code
@@ -302,23 +291,15 @@ fn exec_child(spec: &ExecSpec, command: &Result<Command, String>, filter: &ExecF
     if nix::unistd::chdir(spec.cwd.as_str()).is_err() {
         let _ = nix::unistd::chdir("/");
     }
-    let loaded = match filter {
-        Ok(Some(program)) => program
-            .load()
-            .map_err(|e| format!("Failed to load the seccomp filter: {e}")),
-        Ok(None) => Ok(()),
-        Err(e) => Err(e.clone()),
-    };
-    if let Err(e) = loaded {
+    if let Err(e) = super::load_seccomp_program(filter) {
         return fail(e, 1);
     }
     let command = match command {
         Ok(command) => command,
         Err(e) => return fail(e.clone(), 1),
     };
-    let Some(program) = command.argv.first() else {
-        return fail("No command given".into(), 1);
-    };
+    // Never empty: `Command::prepare` refuses an empty argv.
+    let program = &command.argv[0];
     // As LXD: a command that cannot be found is status 127 (the client reports it), one that
     // cannot be executed 126; nothing is written to the command's own output.
     match nix::unistd::execvpe(program, &command.argv, &command.env).unwrap_err() {

@@ -13,33 +13,29 @@ pub mod start;
 
 pub use spec::{ContainerSpec, IdMaps, IdRange, MonitorState, NicSpec, VolumeBind};
 
-/// Load the seccomp filter `config` asks for (none when LXD would write no policy), just
-/// before exec.
-pub(crate) fn seccomp_load(
-    config: &std::collections::BTreeMap<String, String>,
-) -> Result<(), String> {
-    seccomp_filter(config).and_then(load_filter)
-}
+/// The seccomp program a process execs under: `None` when LXD would write no policy, an error
+/// (reported by the process itself, just before its exec) when the policy cannot be built.
+pub type SeccompProgram = Result<Option<lxd_sys::seccomp::FilterProgram>, String>;
 
-/// The seccomp filter `config` asks for, compiled but not loaded (none when LXD would write
-/// no policy).
-pub(crate) fn seccomp_filter(
-    config: &std::collections::BTreeMap<String, String>,
-) -> Result<Option<crate::seccomp::CompiledFilter>, String> {
+/// The seccomp program `config` asks for, built with libseccomp (the same for every config
+/// with the same [`crate::seccomp::policy_inputs`], so callers may keep it). Container init
+/// and exec'd commands load it with [`load_seccomp_program`].
+pub fn seccomp_program(config: &std::collections::BTreeMap<String, String>) -> SeccompProgram {
+    let failed =
+        |e: crate::seccomp::SeccompError| format!("Failed to load the seccomp filter: {e}");
     let policy = crate::seccomp::SeccompPolicy::from_config(config).map_err(|e| e.to_string())?;
-    policy
-        .map(|p| p.compile())
-        .transpose()
-        .map_err(|e| format!("Failed to load the seccomp filter: {e}"))
+    policy.map(|p| p.program().map_err(failed)).transpose()
 }
 
-/// Load a filter from [`seccomp_filter`], just before exec.
-pub(crate) fn load_filter(filter: Option<crate::seccomp::CompiledFilter>) -> Result<(), String> {
-    match filter {
-        Some(f) => f
+/// Load `program` (from [`seccomp_program`]) into this process, just before exec; it
+/// allocates nothing.
+pub(crate) fn load_seccomp_program(program: &SeccompProgram) -> Result<(), String> {
+    match program {
+        Ok(Some(program)) => program
             .load()
             .map_err(|e| format!("Failed to load the seccomp filter: {e}")),
-        None => Ok(()),
+        Ok(None) => Ok(()),
+        Err(e) => Err(e.clone()),
     }
 }
 
