@@ -79,31 +79,8 @@ pub fn start(
 ) -> Result<Started, StartError> {
     let cgroups = prepare_cgroups().map_err(StartError::Cgroup)?;
     let (parent_sock, child_sock) = UnixStream::pair().map_err(setup("the sync socket"))?;
-    let pty = nix::pty::openpty(None, None).map_err(|e| StartError::Setup {
-        what: "the console",
-        source: e.into(),
-    })?;
-    let console_path = nix::unistd::ttyname(&pty.slave).map_err(|e| StartError::Setup {
-        what: "the console",
-        source: e.into(),
-    })?;
-    if let Some(maps) = &spec.idmap {
-        // The container's root must own its console.
-        let uid = maps
-            .uid
-            .iter()
-            .find(|r| r.nsid == 0)
-            .map(|r| nix::unistd::Uid::from_raw(r.hostid));
-        let gid = maps
-            .gid
-            .iter()
-            .find(|r| r.nsid == 0)
-            .map(|r| nix::unistd::Gid::from_raw(r.hostid));
-        nix::unistd::fchown(&pty.slave, uid, gid).map_err(|e| StartError::Setup {
-            what: "the console",
-            source: e.into(),
-        })?;
-    }
+    let console = open_console(spec)?;
+    let console_path = console.slave_path.clone();
     let mut flags = CloneFlags::CLONE_NEWNS
         | CloneFlags::CLONE_NEWPID
         | CloneFlags::CLONE_NEWUTS
@@ -123,7 +100,7 @@ pub fn start(
     };
     drop(cgroups);
     drop(child_sock);
-    drop(pty.slave);
+    drop(console.slave);
     let result = continue_child(spec, pid, &parent_sock, attach);
     if let Err(e) = result {
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
@@ -132,7 +109,44 @@ pub fn start(
     }
     Ok(Started {
         init: pid,
-        console: pty.master,
+        console: console.master,
+    })
+}
+
+/// A new console for the container: its pty pair and the slave's path.
+pub(crate) struct ConsolePair {
+    pub master: OwnedFd,
+    pub slave: OwnedFd,
+    pub slave_path: PathBuf,
+}
+
+/// Open the container's console, owned by the container's root and closed on exec (init
+/// opens its console by path, inside).
+pub(crate) fn open_console(spec: &ContainerSpec) -> Result<ConsolePair, StartError> {
+    let failed = |e: nix::Error| StartError::Setup {
+        what: "the console",
+        source: e.into(),
+    };
+    let pty = nix::pty::openpty(None, None).map_err(failed)?;
+    for end in [&pty.master, &pty.slave] {
+        nix::fcntl::fcntl(
+            end,
+            nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+        )
+        .map_err(failed)?;
+    }
+    let slave_path = nix::unistd::ttyname(&pty.slave).map_err(failed)?;
+    if let Some(maps) = &spec.idmap {
+        let host_root =
+            |ranges: &[super::spec::IdRange]| ranges.iter().find(|r| r.nsid == 0).map(|r| r.hostid);
+        let uid = host_root(&maps.uid).map(nix::unistd::Uid::from_raw);
+        let gid = host_root(&maps.gid).map(nix::unistd::Gid::from_raw);
+        nix::unistd::fchown(&pty.slave, uid, gid).map_err(failed)?;
+    }
+    Ok(ConsolePair {
+        master: pty.master,
+        slave: pty.slave,
+        slave_path,
     })
 }
 
