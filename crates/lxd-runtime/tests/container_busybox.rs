@@ -57,6 +57,7 @@ fn spec(dir: &Path, name: &str) -> ContainerSpec {
         apparmor: None,
         shifted_rootfs: false,
         nics: Vec::new(),
+        restore_from: None,
     }
 }
 

@@ -30,9 +30,11 @@ pub fn monitor(spec_path: &Path) -> anyhow::Result<()> {
     crate::cgroups::ensure_free(runtime_name).map_err(anyhow::Error::msg)?;
     let mut prepare_cgroups = crate::cgroups::prepare_closure(runtime_name, &spec.config, root);
     // The NICs join the container's network namespace before init runs (as liblxc moves
-    // them in during start), with `lo` brought up.
-    let mut attach = |pid: nix::unistd::Pid| {
-        crate::instances::devices::nic::attach_at_start(pid.as_raw(), &spec.nics)
+    // them in during start), with `lo` brought up. A restore has CRIU recreate the veth pairs;
+    // their host ends are configured once it is done.
+    let mut attach = |pid: nix::unistd::Pid| match spec.restore_from {
+        Some(_) => crate::instances::devices::nic::configure_restored(&spec.nics),
+        None => crate::instances::devices::nic::attach_at_start(pid.as_raw(), &spec.nics),
     };
     let report =
         &mut |started: Result<nix::unistd::Pid, &lxd_runtime::container::start::StartError>| {

@@ -51,6 +51,7 @@ pub fn container_spec(
         apparmor: None,
         shifted_rootfs: false,
         nics: Vec::new(),
+        restore_from: None,
     }
 }
 

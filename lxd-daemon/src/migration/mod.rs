@@ -10,7 +10,9 @@
 //!
 //! [`types`] negotiates the method (btrfs send streams between two btrfs pools, else rsync
 //! through `lxd netcat`, [`rsync`]); [`transfer`] moves the volume and its snapshots;
-//! [`source`] and [`sink`] run each side's conversation. Live migration (CRIU) is refused.
+//! [`source`] and [`sink`] run each side's conversation. A live migration adds a third
+//! websocket, `criu`, which carries the running container's CRIU checkpoint (rsync, as LXD
+//! sends it) between the volume's transfer and its final sync; the target restores from it.
 
 pub mod conn;
 pub mod dial;
@@ -38,13 +40,18 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Sockets {
     pub control: Conn,
     pub fs: Conn,
+    /// Only in a live migration.
+    pub criu: Option<Conn>,
 }
 
 impl Sockets {
-    /// Close both sockets.
+    /// Close every socket.
     pub fn close(&mut self) {
         self.control.close();
         self.fs.close();
+        if let Some(criu) = self.criu.as_mut() {
+            criu.close();
+        }
     }
 }
 
@@ -56,12 +63,15 @@ pub fn secret() -> String {
     hex::encode(bytes)
 }
 
-/// The secrets of a websocket migration operation, by channel (`control`, `fs`).
-pub fn new_secrets() -> BTreeMap<String, String> {
-    ["control", "fs"]
-        .iter()
-        .map(|n| (n.to_string(), secret()))
-        .collect()
+/// The secrets of a websocket migration operation, by channel (`control`, `fs`, and `criu`
+/// for a live one).
+pub fn new_secrets(live: bool) -> BTreeMap<String, String> {
+    let channels: &[&str] = if live {
+        &["control", "fs", "criu"]
+    } else {
+        &["control", "fs"]
+    };
+    channels.iter().map(|n| (n.to_string(), secret())).collect()
 }
 
 /// The secrets as the operation's metadata (LXD puts them at its top level).
@@ -74,12 +84,12 @@ pub fn secrets_metadata(
         .collect()
 }
 
-/// Wait until the peer has connected both websockets of `op`.
-pub async fn accept(op: &Op) -> Result<Sockets, String> {
+/// Wait until the peer has connected the websockets of `op` (`criu` too when `live`).
+pub async fn accept(op: &Op, live: bool) -> Result<Sockets, String> {
     let mut incoming = op.take_sockets().ok_or("Migration sockets already taken")?;
-    let (mut control, mut fs) = (None, None);
+    let (mut control, mut fs, mut criu) = (None, None, None);
     let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
-    while control.is_none() || fs.is_none() {
+    while control.is_none() || fs.is_none() || (live && criu.is_none()) {
         let next = tokio::time::timeout_at(deadline, incoming.recv())
             .await
             .map_err(|_| "Timed out waiting for migration connections".to_string())?;
@@ -90,16 +100,18 @@ pub async fn accept(op: &Op) -> Result<Sockets, String> {
         match socket.fd.as_str() {
             "control" => control = Some(conn),
             "fs" => fs = Some(conn),
+            "criu" => criu = Some(conn),
             _ => {}
         }
     }
     match (control, fs) {
-        (Some(control), Some(fs)) => Ok(Sockets { control, fs }),
+        (Some(control), Some(fs)) => Ok(Sockets { control, fs, criu }),
         _ => Err("Timed out waiting for migration connections".into()),
     }
 }
 
-/// Dial the peer operation's websockets (`control` first, then `fs`).
+/// Dial the peer operation's websockets (`control` first, then `fs`, then `criu` when the
+/// peer offers it).
 pub async fn connect(
     operation: &str,
     secrets: &BTreeMap<String, String>,
@@ -113,7 +125,20 @@ pub async fn connect(
     };
     let control = dial::dial(operation, &secret_of("control")?, certificate).await?;
     let fs = dial::dial(operation, &secret_of("fs")?, certificate).await?;
-    Ok(Sockets { control, fs })
+    let criu = match secrets.get("criu") {
+        Some(secret) => Some(dial::dial(operation, secret, certificate).await?),
+        None => None,
+    };
+    Ok(Sockets { control, fs, criu })
+}
+
+/// A new directory for a CRIU checkpoint, below `LXD_DIR/migration` (`lxd_checkpoint_...`
+/// on the source, `lxd_restore_...` on the target, as LXD names its temporary ones).
+pub fn checkpoint_dir(paths: &crate::paths::Paths, prefix: &str) -> std::path::PathBuf {
+    paths
+        .var
+        .join("migration")
+        .join(format!("{prefix}{}", uuid::Uuid::new_v4().simple()))
 }
 
 /// Whether CRIU is installed (LXD looks it up on `PATH`).

@@ -174,6 +174,15 @@ impl Sink {
         answer.predump = Some(offer.predump == Some(true));
         answer.criu = criu;
         let rsync_features = answer.rsync_feature_names();
+        let live = criu == Some(CRIU_RSYNC);
+        let checkpoint = match (live, sockets.criu.take()) {
+            (true, Some(conn)) => Some((
+                super::checkpoint_dir(&self.state.paths, "lxd_restore_"),
+                conn,
+            )),
+            (true, None) => return Err("The source did not connect the criu channel".into()),
+            _ => None,
+        };
         sockets
             .control
             .send_message(answer.encode())
@@ -211,19 +220,36 @@ impl Sink {
             label: self.name.clone(),
             snapshots: snapshots.iter().map(|s| s.name.clone()).collect(),
             method: agreed[0].clone(),
-            rsync_features,
+            rsync_features: rsync_features.clone(),
             index_version: answer.index_header_version.unwrap_or(0),
             refresh: self.refresh,
             volume_only: self.instance_only,
-            final_sync: criu == Some(CRIU_NONE) && agreed[0].fs == FS_RSYNC,
+            final_sync: (criu == Some(CRIU_NONE) || live) && agreed[0].fs == FS_RSYNC,
             idmap: records::idmap_from_proto(&offer.idmap),
         };
         let mut fs = std::mem::replace(&mut sockets.fs, super::conn::Conn::closed());
         let aborter = fs.aborter();
         let progress = Progress::new(Some(op.clone()));
+        let features = rsync_features.clone();
         let mut transfer = tokio::task::spawn_blocking(move || {
+            // The checkpoint arrives on its own channel between the volume and its final sync.
+            let images = checkpoint.map(|(dir, mut conn)| {
+                std::thread::spawn(move || {
+                    let r = std::fs::create_dir_all(&dir)
+                        .map_err(|e| e.to_string())
+                        .and_then(|()| {
+                            super::rsync::recv(&dir, &mut conn, &features, &|_| {})
+                                .map_err(|e| e.message)
+                        });
+                    (dir, r)
+                })
+            });
             let r = plan.receive(&mut fs, &progress);
-            (fs, r)
+            let images = images.map(|t| {
+                t.join()
+                    .unwrap_or_else(|_| (Default::default(), Err("panicked".into())))
+            });
+            (fs, r, images)
         });
         let received = loop {
             tokio::select! {
@@ -246,10 +272,27 @@ impl Sink {
                 }
             }
         };
-        let (fs, path) = received;
+        let (fs, path, images) = received;
         sockets.fs = fs;
         let path = path?;
         crate::instances::rootfs::link_volume(&self.state.paths, &storage_name, &path);
+        if let Some((dir, got)) = images {
+            let restored = match got {
+                Ok(()) => self.restore(&dir).await,
+                Err(e) => Err(format!("Failed to receive the checkpoint: {e}")),
+            };
+            let _ = std::fs::remove_dir_all(&dir);
+            restored?;
+        }
         Ok(())
+    }
+
+    /// Bring the migrated instance up from its checkpoint in `dir`.
+    async fn restore(&self, dir: &std::path::Path) -> Result<(), String> {
+        let inst = crate::handlers::instances::store::load(&self.state, &self.project, &self.name)
+            .map_err(|e| e.to_string())?;
+        crate::handlers::instances::state::start_from(&self.state, &inst, Some(dir.to_path_buf()))
+            .await
+            .map_err(|e| format!("Failed to restore the instance: {e}"))
     }
 }

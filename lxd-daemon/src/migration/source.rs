@@ -9,7 +9,7 @@ use lxd_api::instance::InstanceSnapshot;
 use lxd_db::instances::snapshots::SnapshotRow;
 
 use super::progress::Progress;
-use super::proto::{MigrationControl, MigrationHeader, CRIU_NONE, FS_RSYNC};
+use super::proto::{MigrationControl, MigrationHeader, CRIU_NONE, CRIU_RSYNC, FS_RSYNC};
 use super::transfer::SendPlan;
 use super::types::{effective_rsync_features, match_types, pool_types, types_to_header};
 use super::{records, Sockets};
@@ -25,6 +25,8 @@ pub struct Source {
     pub snapshot: Option<SnapshotRow>,
     pub instance_only: bool,
     pub allow_inconsistent: bool,
+    /// Move the running instance with its processes (CRIU).
+    pub live: bool,
 }
 
 impl Source {
@@ -32,7 +34,14 @@ impl Source {
     pub async fn run(self, mut sockets: Sockets, op: Arc<Op>) -> Result<(), String> {
         let instance = self.inst.row.name.clone();
         tracing::info!(instance = %instance, "Migration channels connected on source");
-        let result = self.exchange(&mut sockets, &op).await;
+        let mut checkpoint = None;
+        let result = self.exchange(&mut sockets, &op, &mut checkpoint).await;
+        if let Some(dir) = &checkpoint {
+            if result.is_err() {
+                self.restore_here(dir).await;
+            }
+            let _ = std::fs::remove_dir_all(dir);
+        }
         if let Err(e) = &result {
             tracing::error!(instance = %instance, error = %e, "Migration failed on source");
             let msg = MigrationControl::from_result(Some(e)).encode();
@@ -42,7 +51,40 @@ impl Source {
         result
     }
 
-    async fn exchange(&self, sockets: &mut Sockets, op: &Arc<Op>) -> Result<(), String> {
+    /// After a dump, a failed migration brings the instance back here from its checkpoint
+    /// rather than leaving it stopped.
+    async fn restore_here(&self, dir: &std::path::Path) {
+        let name = &self.inst.row.name;
+        let restored =
+            crate::handlers::instances::store::load(&self.state, &self.inst.project, name)
+                .map_err(|e| e.to_string());
+        let restored = match restored {
+            Ok(inst) => {
+                crate::handlers::instances::state::start_from(
+                    &self.state,
+                    &inst,
+                    Some(dir.to_path_buf()),
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        match restored {
+            Ok(()) => {
+                tracing::info!(instance = %name, "Restored the instance after a failed live migration")
+            }
+            Err(e) => {
+                tracing::error!(instance = %name, error = %e, "Failed to restore the instance after a failed live migration")
+            }
+        }
+    }
+
+    async fn exchange(
+        &self,
+        sockets: &mut Sockets,
+        op: &Arc<Op>,
+        checkpoint: &mut Option<std::path::PathBuf>,
+    ) -> Result<(), String> {
         let state = &self.state;
         let pool_name = self
             .inst
@@ -59,7 +101,8 @@ impl Source {
 
         let mut offer = types_to_header(&ours);
         offer.index_header_version = Some(super::types::INDEX_HEADER_VERSION);
-        offer.criu = running.then_some(CRIU_NONE);
+        let live = running && self.live;
+        offer.criu = running.then_some(if live { CRIU_RSYNC } else { CRIU_NONE });
         offer.predump = Some(false);
         let (project, name) = (self.inst.project.clone(), self.inst.row.name.clone());
         let snapshot_rows = if self.instance_only || self.snapshot.is_some() {
@@ -99,7 +142,9 @@ impl Source {
         };
         let index = (answer.index_header_version.unwrap_or(0) >= 1)
             .then(|| self.index_header(&snapshot_rows, &to_send, &pool_name));
-        let multi_sync = running && answer.criu == Some(CRIU_NONE) && matched[0].fs == FS_RSYNC;
+        let live = live && answer.criu == Some(CRIU_RSYNC);
+        let stateless_sync = running && answer.criu == Some(CRIU_NONE);
+        let multi_sync = (stateless_sync || live) && matched[0].fs == FS_RSYNC;
         let (volume, label) = match &self.snapshot {
             Some(s) => {
                 let v = format!("{}/{}", self.inst.runtime_name(), s.name);
@@ -127,20 +172,64 @@ impl Source {
             allow_inconsistent: self.allow_inconsistent,
             exec: std::path::PathBuf::from(format!("/proc/{}/exe", std::process::id())),
         };
-        let fs = std::mem::replace(&mut sockets.fs, super::conn::Conn::closed());
+        let runtime_name = self.inst.runtime_name();
+        // Live: with rsync the volume goes while the instance runs, then its checkpoint, then
+        // the final sync; other methods send the volume once, after the dump.
+        if live && !multi_sync {
+            *checkpoint = Some(self.dump(&runtime_name).await?);
+        }
+        let mut fs = std::mem::replace(&mut sockets.fs, super::conn::Conn::closed());
         let progress = Progress::new(Some(op.clone()));
-        let (fs, sent) = tokio::task::spawn_blocking(move || {
-            let mut fs = fs;
-            let mut r = plan.send(&mut fs, &progress);
-            if r.is_ok() && multi_sync {
-                r = plan.final_sync(&mut fs, &progress);
-            }
-            (fs, r)
+        let (returned, sent) = tokio::task::spawn_blocking(move || {
+            let r = plan.send(&mut fs, &progress);
+            (fs, r.map(|()| plan))
         })
         .await
         .map_err(|e| e.to_string())?;
+        fs = returned;
+        let plan = sent?;
+        if live && multi_sync {
+            *checkpoint = Some(self.dump(&runtime_name).await?);
+        }
+        if let (Some(dir), Some(criu)) = (checkpoint.clone(), sockets.criu.take()) {
+            let features = plan.rsync_features.clone();
+            let progress = Progress::new(Some(op.clone()));
+            let (criu, sent) = tokio::task::spawn_blocking(move || {
+                let mut criu = criu;
+                progress.start("checkpoint");
+                let exec = std::path::PathBuf::from(format!("/proc/{}/exe", std::process::id()));
+                let r = super::rsync::send(
+                    "checkpoint",
+                    &dir,
+                    &mut criu,
+                    &features,
+                    "",
+                    &exec,
+                    &[],
+                    &|n| progress.update(n),
+                )
+                .map_err(|e| e.message);
+                (criu, r)
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            sockets.criu = Some(criu);
+            sent?;
+        } else if live {
+            return Err("The target did not connect the criu channel".into());
+        }
+        if multi_sync {
+            let progress = Progress::new(Some(op.clone()));
+            let (returned, synced) = tokio::task::spawn_blocking(move || {
+                let r = plan.final_sync(&mut fs, &progress);
+                (fs, r)
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            fs = returned;
+            synced?;
+        }
         sockets.fs = fs;
-        sent?;
 
         let verdict = sockets
             .control
@@ -152,6 +241,20 @@ impl Source {
             return Err(verdict.message.unwrap_or_default());
         }
         Ok(())
+    }
+
+    /// Checkpoint the running instance (its processes end with the dump).
+    async fn dump(&self, runtime_name: &str) -> Result<std::path::PathBuf, String> {
+        let dir = super::checkpoint_dir(&self.state.paths, "lxd_checkpoint_");
+        crate::runtime::lifecycle::checkpoint(&self.state.paths, runtime_name, &dir)
+            .await
+            .map_err(|e| {
+                let _ = std::fs::remove_dir_all(&dir);
+                format!("Failed to checkpoint the instance: {e}")
+            })?;
+        // Its processes ended with the dump: record it stopped and release its host ends.
+        crate::handlers::instances::state::stop(&self.state, &self.inst, true, 0).await?;
+        Ok(dir)
     }
 
     /// The index header: the instance and the snapshots being sent.

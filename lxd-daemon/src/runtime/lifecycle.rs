@@ -119,6 +119,37 @@ pub async fn stop(
     Err(RuntimeError::StopTimeout(timeout.max(0)))
 }
 
+/// Checkpoint a running container into `dir` with CRIU (a live migration's source): its
+/// processes end with the dump, recorded as a stop the daemon asked for. On a failed dump the
+/// container keeps running.
+pub async fn checkpoint(
+    paths: &Paths,
+    name: &str,
+    dir: &std::path::Path,
+) -> Result<(), RuntimeError> {
+    let state = running(paths, name).ok_or(RuntimeError::NotRunning)?;
+    let marker = super::state_dir(paths, name).join(STOP_REQUESTED);
+    std::fs::write(&marker, b"").map_err(io(&marker))?;
+    let init = Pid::from_raw(state.init_pid);
+    let target = dir.to_path_buf();
+    let dumped = tokio::task::spawn_blocking(move || {
+        lxd_runtime::container::checkpoint::dump(init, &target)
+    })
+    .await
+    .map_err(|e| RuntimeError::StartFailed(e.to_string()))?;
+    if let Err(e) = dumped {
+        let _ = std::fs::remove_file(&marker);
+        return Err(e.into());
+    }
+    for _ in 0..1000 {
+        if running(paths, name).is_none() && monitor_done(paths, name) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Err(RuntimeError::StopTimeout(10))
+}
+
 fn monitor_done(paths: &Paths, name: &str) -> bool {
     let file = super::state_dir(paths, name).join("monitor.json");
     std::fs::read(file)

@@ -35,6 +35,10 @@ pub enum RuntimeError {
     ProxyFailed(String),
     #[error("{0}")]
     MountFailed(String),
+    #[error("The container is not running")]
+    NotRunning,
+    #[error(transparent)]
+    Checkpoint(#[from] lxd_runtime::container::checkpoint::CheckpointError),
 }
 
 pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> RuntimeError {

@@ -1,6 +1,7 @@
 //! One container: its spec, the monitor that starts and watches init, the init-side setup
 //! between clone and exec, and entering it to run commands.
 
+pub mod checkpoint;
 mod child;
 pub mod console;
 pub mod exec;

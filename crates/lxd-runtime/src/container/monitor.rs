@@ -1,5 +1,6 @@
-//! The per-container monitor: a small process that starts init, keeps the console log,
-//! records init's pid and, when init ends, how it ended. It outlives the daemon.
+//! The per-container monitor: a small process that starts init (or restores it from a
+//! checkpoint), keeps the console log, records init's pid and, when init ends, how it ended.
+//! It outlives the daemon.
 
 use std::os::fd::AsFd;
 use std::sync::Arc;
@@ -87,7 +88,11 @@ pub fn run(
         what: "the state directory",
         source: e,
     })?;
-    let running = match load_apparmor(spec).and_then(|()| start(spec, prepare_cgroups, attach)) {
+    let launch = |()| match &spec.restore_from {
+        Some(dir) => super::checkpoint::restore(spec, prepare_cgroups, attach, dir),
+        None => start(spec, prepare_cgroups, attach),
+    };
+    let running = match load_apparmor(spec).and_then(launch) {
         Ok(r) => r,
         Err(e) => {
             release_apparmor(spec);

@@ -75,6 +75,10 @@ pub struct ContainerSpec {
     /// namespace before init runs.
     #[serde(default)]
     pub nics: Vec<NicSpec>,
+    /// Restore init's process tree from this CRIU images directory (a live migration's
+    /// target) instead of starting init.
+    #[serde(default)]
+    pub restore_from: Option<PathBuf>,
 }
 
 /// One NIC: a veth pair whose host end is `host_name` (a port of `bridge` when set) and whose

@@ -2,7 +2,8 @@
 //! a snapshot). Without `target` it answers a websocket operation whose metadata holds the
 //! `control` and `fs` secrets for the target (pull) or a relaying client to connect; with
 //! `target` it dials the target's websockets itself (push) and runs as a plain task.
-//! Live migration needs CRIU, which this daemon's runtime does not drive.
+//! A running container moves live (its processes checkpointed with CRIU) unless the request
+//! says `live: false`.
 
 use lxd_api::instance::InstancePost;
 use lxd_api::OperationClass;
@@ -16,18 +17,33 @@ use crate::migration::source::Source;
 use crate::operations::OpSpec;
 use crate::state::AppState;
 
-/// LXD's answer when live migration cannot happen here.
-fn live_refused() -> ApiError {
-    if crate::migration::criu_installed() {
-        ApiError::NotImplemented(
-            "Unable to perform container live migration. Live migration is not supported by this server"
-                .into(),
-        )
-    } else {
-        ApiError::internal(
+/// Why `inst` cannot move live from here, if it cannot: CRIU must be installed (LXD's
+/// error), and the container may hold no host resources the checkpoint cannot carry (disks
+/// besides its root, device nodes, proxies; its NICs' veth pairs CRIU recreates).
+fn live_refusal(inst: &Loaded) -> Option<ApiError> {
+    if !crate::migration::criu_installed() {
+        return Some(ApiError::internal(
             "Unable to perform container live migration. CRIU isn't installed on the source server",
-        )
+        ));
     }
+    let held: Vec<&str> = inst
+        .expanded_devices
+        .iter()
+        .filter(|(_, d)| {
+            let kind = d.get("type").map(String::as_str).unwrap_or_default();
+            let root = kind == "disk" && d.get("path").map(String::as_str) == Some("/");
+            kind != "none" && kind != "nic" && !root
+        })
+        .map(|(name, _)| name.as_str())
+        .collect();
+    (!held.is_empty()).then(|| {
+        ApiError::internal(format!(
+            "Unable to perform container live migration. Live migration of containers with \
+             devices other than NICs and the root disk is not supported by this server \
+             (devices: {})",
+            held.join(", ")
+        ))
+    })
 }
 
 /// Start the source side for `inst` (or its snapshot `snapshot`).
@@ -51,13 +67,17 @@ pub async fn start(
             ));
         }
     }
-    if live && snapshot.is_none() && inst.running() {
-        return Err(live_refused());
+    let live = live && snapshot.is_none() && inst.running();
+    if live {
+        if let Some(refusal) = live_refusal(&inst) {
+            return Err(refusal);
+        }
     }
     let source = Source {
         state: state.clone(),
         instance_only: req.instance_only || req.container_only || snapshot.is_some(),
         allow_inconsistent: req.allow_inconsistent,
+        live,
         inst,
         snapshot: snapshot.clone(),
     };
@@ -79,14 +99,14 @@ pub async fn start(
             .start(spec, move |op| async move { source.run(sockets, op).await });
         return Ok(ApiResponse::operation(&op));
     }
-    let secrets = crate::migration::new_secrets();
+    let secrets = crate::migration::new_secrets(live);
     spec.class = OperationClass::Websocket;
     spec.metadata = Some(crate::migration::secrets_metadata(&secrets));
     spec.secrets = secrets;
     spec.may_cancel = true;
     let op = state.operations.start(spec, move |op| async move {
         tracing::info!(instance = %source.inst.row.name, "Waiting for migration channel connections on source");
-        let sockets = crate::migration::accept(&op).await?;
+        let sockets = crate::migration::accept(&op, live).await?;
         source.run(sockets, op).await
     });
     Ok(ApiResponse::operation(&op))

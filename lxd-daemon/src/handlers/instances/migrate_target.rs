@@ -150,16 +150,11 @@ pub async fn create(
     {
         refresh = false;
     }
-    if req.source.live {
-        return Err(if crate::migration::criu_installed() {
-            ApiError::NotImplemented(
-                "Unable to perform container live migration. Live migration is not supported by this server".into(),
-            )
-        } else {
-            ApiError::internal(
-                "Unable to perform container live migration. CRIU isn't installed on the destination server",
-            )
-        });
+    let live = req.source.live;
+    if live && !crate::migration::criu_installed() {
+        return Err(ApiError::internal(
+            "Unable to perform container live migration. CRIU isn't installed on the destination server",
+        ));
     }
     if mode == "pull" {
         for name in ["control", "fs"] {
@@ -182,14 +177,14 @@ pub async fn create(
         name: req.name.clone(),
         pool_row,
         refresh,
-        live: false,
+        live,
         instance_only: req.source.instance_only || req.source.container_only,
     };
     let mut spec = OpSpec::task("Creating instance", &project);
     spec.resources = Some(op_resources(&req.name, &project));
     let push = mode == "push";
     if push {
-        let secrets = crate::migration::new_secrets();
+        let secrets = crate::migration::new_secrets(live);
         spec.class = OperationClass::Websocket;
         spec.metadata = Some(crate::migration::secrets_metadata(&secrets));
         spec.secrets = secrets;
@@ -200,7 +195,7 @@ pub async fn create(
     let name = req.name.clone();
     let op = state.operations.start(spec, move |op| async move {
         let sockets = if push {
-            crate::migration::accept(&op).await
+            crate::migration::accept(&op, live).await
         } else {
             crate::migration::connect(&source.operation, &source.websockets, &source.certificate)
                 .await

@@ -17,6 +17,16 @@ use crate::state::AppState;
 /// Start `inst`: id maps (the rootfs shifted on disk where it must be), templates, spec,
 /// monitor; records `volatile.*` and `last_used_at`.
 pub async fn start(state: &AppState, inst: &Loaded) -> Result<(), String> {
+    start_from(state, inst, None).await
+}
+
+/// Start `inst`, or with `checkpoint` restore it from that CRIU images directory (a live
+/// migration's target; templates are not applied then, the processes keep what they had).
+pub async fn start_from(
+    state: &AppState,
+    inst: &Loaded,
+    checkpoint: Option<std::path::PathBuf>,
+) -> Result<(), String> {
     let pool_name = inst
         .root_pool()
         .ok_or("Failed getting root disk: No root device could be found")?;
@@ -47,7 +57,11 @@ pub async fn start(state: &AppState, inst: &Loaded) -> Result<(), String> {
         inst.expanded_devices.clone(),
     );
     let owner = maps.root_owner;
+    let restoring = checkpoint.is_some();
     let pending = tokio::task::spawn_blocking(move || {
+        if restoring {
+            return Ok(false);
+        }
         crate::instances::templates::apply_at_start(
             &vol, &name, &arch, ephemeral, &config, &devices, owner,
         )
@@ -66,6 +80,7 @@ pub async fn start(state: &AppState, inst: &Loaded) -> Result<(), String> {
         maps.idmap,
     );
     spec.shifted_rootfs = maps.shifted;
+    spec.restore_from = checkpoint;
     spec.state_dir = crate::runtime::state_dir(&state.paths, &storage_name);
     spec.volume_binds =
         crate::instances::disks::mounts(state, &inst.project, &inst.expanded_devices)

@@ -201,6 +201,17 @@ pub fn attach_at_start(pid: i32, nics: &[NicSpec]) -> Result<(), String> {
     .map_err(|e| format!("Failed to bring up the loopback interface: {e}"))
 }
 
+/// After a restore, whose CRIU recreated the veth pairs (the container's ends as they were):
+/// the host ends configured as a start leaves them (bridge port, up).
+pub fn configure_restored(nics: &[NicSpec]) -> Result<(), String> {
+    let mut sock = RtSocket::open().map_err(nl)?;
+    for nic in nics {
+        configure_host_end(&mut sock, nic)
+            .map_err(|e| format!("Failed to start device {:?}: {e}", nic.device))?;
+    }
+    Ok(())
+}
+
 /// Remove a NIC by its host end (a no-op when it is gone).
 pub fn detach(host_name: &str) -> Result<(), String> {
     let mut sock = RtSocket::open().map_err(nl)?;
