@@ -91,6 +91,7 @@ fn dump_and_restore_agree_on_the_console() {
 #[test]
 fn log_summaries_keep_criu_errors() {
     let log = "(00.1) Version: 3.17.1\n(00.2) Error (criu/tty.c:10): tty: no peer\n\
+               (00.25) Error (criu/util.c:642): exited, status=1\n\
                (00.3) Error (criu/cr-dump.c:2053): Dumping FAILED.\n";
     assert_eq!(log_summary(log), "tty: no peer; Dumping FAILED.");
     assert_eq!(log_summary("a\nb\n\nc\nd\n"), "b; c; d");
