@@ -109,6 +109,9 @@ pub(crate) fn fds_of(op: &Operation) -> std::collections::BTreeMap<String, Strin
         .unwrap_or_default()
 }
 
+/// How long sockets still connecting may take once the command has already ended.
+const LATE_SOCKETS: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl Client {
     /// Runs `req` (an `api.InstanceExecPost` with `wait-for-websocket: true`) and pumps the
     /// streams until the command ends. Returns the final operation, successful or not.
@@ -141,13 +144,26 @@ impl Client {
                 .iter()
                 .map(|(_, secret)| self.connect_operation_websocket(&op.id, secret)),
         );
-        // The wait for the end is asked for at once too; an operation that ends before its
-        // sockets are connected (the daemon gave up on them) is the answer.
+        // The wait for the end is asked for at once too: an operation that fails before its
+        // sockets are connected (the daemon gave up on them) is the answer. One that succeeds
+        // first ran its command while a socket the daemon does not wait for (`control`) was
+        // still connecting over a slower link: its output waits on the others.
         let waiting = Box::pin(self.wait_final(&op.id));
-        let (connected, waiting) =
+        let (connected, mut waiting, mut ended) =
             match futures_util::future::select(Box::pin(connecting), waiting).await {
-                futures_util::future::Either::Left((connected, waiting)) => (connected?, waiting),
-                futures_util::future::Either::Right((finished, _)) => return finished,
+                futures_util::future::Either::Left((connected, waiting)) => {
+                    (connected?, Some(waiting), None)
+                }
+                futures_util::future::Either::Right((finished, connecting)) => {
+                    let finished = finished?;
+                    if finished.status_code != lxd_api::StatusCode::Success.code() {
+                        return Ok(finished);
+                    }
+                    match tokio::time::timeout(LATE_SOCKETS, connecting).await {
+                        Ok(Ok(connected)) => (connected, None, Some(finished)),
+                        _ => return Ok(finished),
+                    }
+                }
             };
         let mut sockets: std::collections::HashMap<&str, _> =
             present.iter().map(|(k, _)| *k).zip(connected).collect();
@@ -200,7 +216,11 @@ impl Client {
                 }
             }
         }
-        let finished = waiting.await;
+        let finished = match (ended.take(), waiting.take()) {
+            (Some(op), _) => Ok(op),
+            (None, Some(waiting)) => waiting.await,
+            (None, None) => Err(ClientError::Unexpected("No operation to wait for".into())),
+        };
         for t in tasks {
             let _ = t.await;
         }
