@@ -105,7 +105,11 @@ pub fn prepare_closure(
             })
             .collect::<Result<Vec<_>, _>>()?;
         let v2_dir = open_v2_dir(&paths)?;
-        Ok(lxd_runtime::container::start::CgroupEntry { v1_tasks, v2_dir })
+        Ok(lxd_runtime::container::start::CgroupEntry {
+            v1_tasks,
+            v2_dir,
+            v2_path: paths.v2_name().map(std::path::Path::to_path_buf),
+        })
     }
 }
 

@@ -21,10 +21,8 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
 pub fn monitor(spec_path: &Path) -> anyhow::Result<()> {
     let spec: ContainerSpec = read_json(spec_path)?;
     let root = spec.idmap.as_ref().and_then(|m| {
-        let host_of = |ranges: &[lxd_runtime::container::IdRange]| {
-            ranges.iter().find(|r| r.nsid == 0).map(|r| r.hostid)
-        };
-        Some((host_of(&m.uid)?, host_of(&m.gid)?))
+        use lxd_runtime::container::IdMaps;
+        Some((IdMaps::host_root(&m.uid)?, IdMaps::host_root(&m.gid)?))
     });
     let runtime_name = spec.runtime_name();
     crate::cgroups::ensure_free(runtime_name).map_err(anyhow::Error::msg)?;

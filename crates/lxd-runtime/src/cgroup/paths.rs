@@ -39,6 +39,8 @@ pub struct CgroupPaths {
     dirs: Vec<Dir>,
     by_controller: BTreeMap<Controller, PathBuf>,
     v2: Option<PathBuf>,
+    /// The v2 cgroup named below its hierarchy's root (`/lxc.payload.c1`).
+    v2_name: Option<PathBuf>,
 }
 
 fn valid_leaf(leaf: &str) -> bool {
@@ -67,6 +69,7 @@ impl CgroupPaths {
         }
         let mut dirs = Vec::new();
         let mut v2 = None;
+        let mut v2_name = None;
         for h in &host.hierarchies {
             let parent = match base {
                 CgroupBase::Own => h.own_dir(),
@@ -78,6 +81,10 @@ impl CgroupPaths {
             let path = parent.join(leaf);
             if h.backend == Backend::V2 {
                 v2 = Some(path.clone());
+                v2_name = path
+                    .strip_prefix(&h.mount)
+                    .ok()
+                    .map(|p| Path::new("/").join(p));
             }
             dirs.push(Dir {
                 cpuset_v1: h.backend == Backend::V1 && h.controllers.iter().any(|c| c == "cpuset"),
@@ -92,6 +99,7 @@ impl CgroupPaths {
             dirs,
             by_controller,
             v2,
+            v2_name,
         })
     }
 
@@ -185,6 +193,12 @@ impl CgroupPaths {
     /// The v2 directory (absent on a host with only v1 hierarchies).
     pub fn v2_dir(&self) -> Option<&Path> {
         self.v2.as_deref()
+    }
+
+    /// The v2 cgroup as a path below its hierarchy's root (what `/proc/PID/cgroup` shows and
+    /// CRIU's `--cgroup-root` takes), wherever the hierarchy is mounted.
+    pub fn v2_name(&self) -> Option<&Path> {
+        self.v2_name.as_deref()
     }
 
     /// Move the calling thread into the cgroup's v1 hierarchies by writing `0` to their

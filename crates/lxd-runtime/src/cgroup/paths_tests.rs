@@ -35,6 +35,9 @@ fn cgroup_paths_payload_named_like_lxc_in_every_hierarchy() {
         root.dir(Controller::Memory).unwrap(),
         Path::new("/h/sys/fs/cgroup/memory/lxc.payload.p_c1")
     );
+    // The v2 cgroup by its name in the hierarchy, not by where hybrid mounts it.
+    assert_eq!(root.v2_name().unwrap(), Path::new("/lxc.payload.p_c1"));
+    assert_eq!(cg.v2_name().unwrap(), Path::new("/lxc.payload.c1"));
 }
 
 #[test]

@@ -28,6 +28,11 @@ impl IdMaps {
             .map(|r| format!("{} {} {}\n", r.nsid, r.hostid, r.range))
             .collect()
     }
+
+    /// The host id the container's root (id 0) maps to in `ranges`.
+    pub fn host_root(ranges: &[IdRange]) -> Option<u32> {
+        ranges.iter().find(|r| r.nsid == 0).map(|r| r.hostid)
+    }
 }
 
 /// Everything needed to start a container's init.

@@ -51,7 +51,8 @@ fn setup(what: &'static str) -> impl FnOnce(std::io::Error) -> StartError {
     move |source| StartError::Setup { what, source }
 }
 
-fn write_maps(pid: Pid, maps: &IdMaps) -> std::io::Result<()> {
+/// Write `maps` as the user namespace maps of `pid`.
+pub(crate) fn write_maps(pid: Pid, maps: &IdMaps) -> std::io::Result<()> {
     let proc = PathBuf::from(format!("/proc/{pid}"));
     std::fs::write(proc.join("uid_map"), IdMaps::render(&maps.uid))?;
     std::fs::write(proc.join("gid_map"), IdMaps::render(&maps.gid))
@@ -60,11 +61,13 @@ fn write_maps(pid: Pid, maps: &IdMaps) -> std::io::Result<()> {
 /// How init joins its cgroups without the kernel's thread-group write lock (which waits for
 /// an RCU grace period): `v1_tasks` are the `tasks` files of its v1 hierarchies, opened by
 /// the monitor (as the host's root) and written `0` by init's process itself; `v2_dir` is the
-/// v2 directory it is cloned into (`CLONE_INTO_CGROUP`).
+/// v2 directory it is cloned into (`CLONE_INTO_CGROUP`), `v2_path` the same cgroup named
+/// below its hierarchy's root (where a restore has CRIU put the processes).
 #[derive(Debug, Default)]
 pub struct CgroupEntry {
     pub v1_tasks: Vec<std::fs::File>,
     pub v2_dir: Option<OwnedFd>,
+    pub v2_path: Option<PathBuf>,
 }
 
 /// Prepares the container's cgroups (created, limited, delegated) before init is cloned.
@@ -137,10 +140,8 @@ pub(crate) fn open_console(spec: &ContainerSpec) -> Result<ConsolePair, StartErr
     }
     let slave_path = nix::unistd::ttyname(&pty.slave).map_err(failed)?;
     if let Some(maps) = &spec.idmap {
-        let host_root =
-            |ranges: &[super::spec::IdRange]| ranges.iter().find(|r| r.nsid == 0).map(|r| r.hostid);
-        let uid = host_root(&maps.uid).map(nix::unistd::Uid::from_raw);
-        let gid = host_root(&maps.gid).map(nix::unistd::Gid::from_raw);
+        let uid = IdMaps::host_root(&maps.uid).map(nix::unistd::Uid::from_raw);
+        let gid = IdMaps::host_root(&maps.gid).map(nix::unistd::Gid::from_raw);
         nix::unistd::fchown(&pty.slave, uid, gid).map_err(failed)?;
     }
     Ok(ConsolePair {

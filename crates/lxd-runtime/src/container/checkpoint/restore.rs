@@ -12,38 +12,41 @@ use super::{
     CheckpointNotes, RestoreInputs, CRIU, RESTORE_LOG,
 };
 use crate::container::spec::{ContainerSpec, IdMaps};
-use crate::container::start::{PrepareCgroups, StartError, Started};
+use crate::container::start::{write_maps, PrepareCgroups, StartError, Started};
 
-/// The root CRIU restores into, mounted at `at` for the restore's length.
+/// The root CRIU restores into; a mount made for it goes when the restore is done.
 struct RestoreRoot {
-    mounted: Option<PathBuf>,
+    path: PathBuf,
+    mounted: bool,
 }
 
 impl RestoreRoot {
     /// The rootfs as init saw it: bound as it is for a privileged container or a rootfs stored
-    /// shifted, else mapped through a user namespace with the container's maps (where the
-    /// filesystem cannot take an idmapped mount, the daemon stores the rootfs shifted).
-    fn prepare(spec: &ContainerSpec, at: &Path) -> Result<(Self, PathBuf), StartError> {
+    /// shifted, else mapped through a user namespace with the container's maps and mounted at
+    /// `at` (where the filesystem cannot take an idmapped mount, the daemon stores the rootfs
+    /// shifted).
+    fn prepare(spec: &ContainerSpec, at: &Path) -> Result<Self, StartError> {
         let Some(maps) = spec.idmap.as_ref().filter(|_| !spec.shifted_rootfs) else {
-            return Ok((Self { mounted: None }, spec.rootfs.clone()));
+            return Ok(Self {
+                path: spec.rootfs.clone(),
+                mounted: false,
+            });
         };
         let tree = idmapped_copy(&spec.rootfs, maps)?;
         std::fs::create_dir_all(at).map_err(StartError::Idmap)?;
         lxd_sys::mount_api::move_mount(tree.as_fd(), at).map_err(StartError::Idmap)?;
-        Ok((
-            Self {
-                mounted: Some(at.to_path_buf()),
-            },
-            at.to_path_buf(),
-        ))
+        Ok(Self {
+            path: at.to_path_buf(),
+            mounted: true,
+        })
     }
 }
 
 impl Drop for RestoreRoot {
     fn drop(&mut self) {
-        if let Some(at) = self.mounted.take() {
-            let _ = nix::mount::umount2(&at, nix::mount::MntFlags::MNT_DETACH);
-            let _ = std::fs::remove_dir(&at);
+        if self.mounted {
+            let _ = nix::mount::umount2(&self.path, nix::mount::MntFlags::MNT_DETACH);
+            let _ = std::fs::remove_dir(&self.path);
         }
     }
 }
@@ -57,10 +60,8 @@ fn idmapped_copy(path: &Path, maps: &IdMaps) -> Result<OwnedFd, StartError> {
         }),
     )?;
     let mapped = || -> std::io::Result<OwnedFd> {
-        let proc = PathBuf::from(format!("/proc/{holder}"));
-        std::fs::write(proc.join("uid_map"), IdMaps::render(&maps.uid))?;
-        std::fs::write(proc.join("gid_map"), IdMaps::render(&maps.gid))?;
-        let userns = std::fs::File::open(proc.join("ns/user"))?;
+        write_maps(holder, maps)?;
+        let userns = std::fs::File::open(format!("/proc/{holder}/ns/user"))?;
         let tree = lxd_sys::mount_api::clone_tree(path, true)?;
         lxd_sys::mount_api::mount_setattr_idmap(tree.as_fd(), userns.as_fd(), true)?;
         Ok(tree)
@@ -84,14 +85,6 @@ fn stray_namespace(notes: &CheckpointNotes, spec: &ContainerSpec) -> Option<Stri
     (policy.namespace.as_deref() != Some(dumped) && !present).then(|| dumped.to_string())
 }
 
-/// The v2 cgroup directory `dir` as a path below the hierarchy's root.
-fn cgroup_path(dir: &OwnedFd) -> Option<String> {
-    use std::os::fd::AsRawFd;
-    let full = std::fs::read_link(format!("/proc/self/fd/{}", dir.as_raw_fd())).ok()?;
-    let below = full.strip_prefix("/sys/fs/cgroup").ok()?;
-    Some(format!("/{}", below.display()))
-}
-
 /// Restore the container from the images in `dir` (the monitor's [`crate::container::start::start`] for
 /// a migrated container): cgroups prepared as for a start, the AppArmor policy already
 /// loaded, a new console, the NICs' veth pairs recreated by CRIU and `configure` called on
@@ -105,11 +98,12 @@ pub fn restore(
 ) -> Result<Started, StartError> {
     let failed = |e: CheckpointError| StartError::Child(e.to_string());
     let notes = read_notes(dir).map_err(failed)?;
-    let cgroups = prepare_cgroups().map_err(StartError::Cgroup)?;
-    let cgroup = cgroups.v2_dir.as_ref().and_then(cgroup_path);
-    drop(cgroups);
+    let cgroup = prepare_cgroups()
+        .map_err(StartError::Cgroup)?
+        .v2_path
+        .map(|p| p.display().to_string());
     let console = crate::container::start::open_console(spec)?;
-    let (_root, root_path) = RestoreRoot::prepare(spec, &spec.state_dir.join("restore-root"))?;
+    let root = RestoreRoot::prepare(spec, &spec.state_dir.join("restore-root"))?;
     let target_label = spec.apparmor.as_ref().and_then(|p| p.exec_label.clone());
     let lsm_profile = match (&notes.label, &target_label, &spec.apparmor) {
         (Some(dumped), Some(ours), _) if same_label(dumped, ours) => None,
@@ -124,7 +118,7 @@ pub fn restore(
     let _ = std::fs::remove_file(&pidfile);
     let inputs = RestoreInputs {
         dir,
-        root: &root_path,
+        root: &root.path,
         console_key: &notes.console_key,
         console_path: &console.slave_path,
         cgroup: cgroup.as_deref(),
