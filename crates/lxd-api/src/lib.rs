@@ -40,3 +40,9 @@ pub use warning::{Warning, WarningPut};
 pub type ConfigMap = std::collections::BTreeMap<String, String>;
 /// Devices: device name to its string keys.
 pub type DevicesMap = std::collections::BTreeMap<String, ConfigMap>;
+
+/// Whether `device` is a root disk (`type: disk`, `path: /`), as LXD finds an instance's root.
+pub fn is_root_disk(device: &ConfigMap) -> bool {
+    device.get("type").map(String::as_str) == Some("disk")
+        && device.get("path").map(String::as_str) == Some("/")
+}

@@ -141,6 +141,19 @@ pub fn checkpoint_dir(paths: &crate::paths::Paths, prefix: &str) -> std::path::P
         .join(format!("{prefix}{}", uuid::Uuid::new_v4().simple()))
 }
 
+/// Start `name` from the CRIU checkpoint in `dir`: on the target after a live migration, or
+/// back on the source after one that failed past the dump.
+pub async fn restore_instance(
+    state: &crate::state::AppState,
+    project: &str,
+    name: &str,
+    dir: &std::path::Path,
+) -> Result<(), String> {
+    let inst =
+        crate::handlers::instances::store::load(state, project, name).map_err(|e| e.to_string())?;
+    crate::handlers::instances::state::start_from(state, &inst, Some(dir.to_path_buf())).await
+}
+
 /// Whether CRIU is installed (LXD looks it up on `PATH`).
 pub fn criu_installed() -> bool {
     std::env::var_os("PATH")

@@ -195,9 +195,7 @@ impl Sink {
         for snap in &snapshots {
             let mut row = records::snapshot_from_proto(snap);
             for dev in row.devices.values_mut() {
-                let is_root = dev.get("type").map(String::as_str) == Some("disk")
-                    && dev.get("path").map(String::as_str) == Some("/");
-                if is_root {
+                if lxd_api::is_root_disk(dev) {
                     dev.insert("pool".into(), self.pool_row.name.clone());
                 }
             }
@@ -278,21 +276,14 @@ impl Sink {
         crate::instances::rootfs::link_volume(&self.state.paths, &storage_name, &path);
         if let Some((dir, got)) = images {
             let restored = match got {
-                Ok(()) => self.restore(&dir).await,
+                Ok(()) => super::restore_instance(&self.state, &self.project, &self.name, &dir)
+                    .await
+                    .map_err(|e| format!("Failed to restore the instance: {e}")),
                 Err(e) => Err(format!("Failed to receive the checkpoint: {e}")),
             };
             let _ = std::fs::remove_dir_all(&dir);
             restored?;
         }
         Ok(())
-    }
-
-    /// Bring the migrated instance up from its checkpoint in `dir`.
-    async fn restore(&self, dir: &std::path::Path) -> Result<(), String> {
-        let inst = crate::handlers::instances::store::load(&self.state, &self.project, &self.name)
-            .map_err(|e| e.to_string())?;
-        crate::handlers::instances::state::start_from(&self.state, &inst, Some(dir.to_path_buf()))
-            .await
-            .map_err(|e| format!("Failed to restore the instance: {e}"))
     }
 }

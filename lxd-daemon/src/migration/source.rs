@@ -55,21 +55,7 @@ impl Source {
     /// rather than leaving it stopped.
     async fn restore_here(&self, dir: &std::path::Path) {
         let name = &self.inst.row.name;
-        let restored =
-            crate::handlers::instances::store::load(&self.state, &self.inst.project, name)
-                .map_err(|e| e.to_string());
-        let restored = match restored {
-            Ok(inst) => {
-                crate::handlers::instances::state::start_from(
-                    &self.state,
-                    &inst,
-                    Some(dir.to_path_buf()),
-                )
-                .await
-            }
-            Err(e) => Err(e),
-        };
-        match restored {
+        match super::restore_instance(&self.state, &self.inst.project, name, dir).await {
             Ok(()) => {
                 tracing::info!(instance = %name, "Restored the instance after a failed live migration")
             }
@@ -192,12 +178,11 @@ impl Source {
             *checkpoint = Some(self.dump(&runtime_name).await?);
         }
         if let (Some(dir), Some(criu)) = (checkpoint.clone(), sockets.criu.take()) {
-            let features = plan.rsync_features.clone();
+            let (features, exec) = (plan.rsync_features.clone(), plan.exec.clone());
             let progress = Progress::new(Some(op.clone()));
             let (criu, sent) = tokio::task::spawn_blocking(move || {
                 let mut criu = criu;
                 progress.start("checkpoint");
-                let exec = std::path::PathBuf::from(format!("/proc/{}/exe", std::process::id()));
                 let r = super::rsync::send(
                     "checkpoint",
                     &dir,

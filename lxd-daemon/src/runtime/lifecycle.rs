@@ -110,11 +110,8 @@ pub async fn stop(
         }
     }
     // Wait for the monitor to record the end, so the caller sees a stopped container.
-    for _ in 0..500 {
-        if running(paths, name).is_none() && monitor_done(paths, name) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    if end_recorded(paths, name, Duration::from_secs(5)).await {
+        return Ok(());
     }
     Err(RuntimeError::StopTimeout(timeout.max(0)))
 }
@@ -141,13 +138,22 @@ pub async fn checkpoint(
         let _ = std::fs::remove_file(&marker);
         return Err(e.into());
     }
-    for _ in 0..1000 {
-        if running(paths, name).is_none() && monitor_done(paths, name) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    if end_recorded(paths, name, Duration::from_secs(10)).await {
+        return Ok(());
     }
     Err(RuntimeError::StopTimeout(10))
+}
+
+/// Wait up to `limit` for init to be gone and its monitor to have recorded the end.
+async fn end_recorded(paths: &Paths, name: &str, limit: Duration) -> bool {
+    let step = Duration::from_millis(10);
+    for _ in 0..limit.as_millis() / step.as_millis() {
+        if running(paths, name).is_none() && monitor_done(paths, name) {
+            return true;
+        }
+        tokio::time::sleep(step).await;
+    }
+    false
 }
 
 fn monitor_done(paths: &Paths, name: &str) -> bool {

@@ -54,10 +54,7 @@ pub async fn preseed(socket: &Path, args: &Args) -> anyhow::Result<Preseed> {
     }
     let profile = request(socket, "GET", "/1.0/profiles/default", None).await?;
     let mut profile: lxd_api::Profile = serde_json::from_value(profile)?;
-    let has_root = profile.devices.values().any(|d| {
-        d.get("type").map(String::as_str) == Some("disk")
-            && d.get("path").map(String::as_str) == Some("/")
-    });
+    let has_root = profile.devices.values().any(lxd_api::is_root_disk);
     if !has_root {
         profile.devices.insert(
             "root".into(),

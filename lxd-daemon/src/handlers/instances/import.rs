@@ -208,10 +208,7 @@ async fn restore(
     .await
     .map_err(|e| e.to_string())??;
     let mut devices = container.devices.clone();
-    if let Some(root) = devices.values_mut().find(|d| {
-        d.get("path").map(String::as_str) == Some("/")
-            && d.get("type").map(String::as_str) == Some("disk")
-    }) {
+    if let Some(root) = devices.values_mut().find(|d| lxd_api::is_root_disk(d)) {
         root.insert("pool".into(), pool_name.clone());
     }
     let row = InstanceRow {

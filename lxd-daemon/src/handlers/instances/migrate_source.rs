@@ -31,8 +31,7 @@ fn live_refusal(inst: &Loaded) -> Option<ApiError> {
         .iter()
         .filter(|(_, d)| {
             let kind = d.get("type").map(String::as_str).unwrap_or_default();
-            let root = kind == "disk" && d.get("path").map(String::as_str) == Some("/");
-            kind != "none" && kind != "nic" && !root
+            kind != "none" && kind != "nic" && !lxd_api::is_root_disk(d)
         })
         .map(|(name, _)| name.as_str())
         .collect();

@@ -21,11 +21,7 @@ use crate::state::AppState;
 fn root_disk_key(devices: &lxd_api::DevicesMap) -> Option<String> {
     devices
         .iter()
-        .find(|(_, d)| {
-            d.get("type").map(String::as_str) == Some("disk")
-                && d.get("path").map(String::as_str) == Some("/")
-                && d.get("source").is_none_or(|s| s.is_empty())
-        })
+        .find(|(_, d)| lxd_api::is_root_disk(d) && d.get("source").is_none_or(|s| s.is_empty()))
         .map(|(k, _)| k.clone())
 }
 

@@ -57,18 +57,15 @@ pub async fn start_from(
         inst.expanded_devices.clone(),
     );
     let owner = maps.root_owner;
-    let restoring = checkpoint.is_some();
-    let pending = tokio::task::spawn_blocking(move || {
-        if restoring {
-            return Ok(false);
-        }
-        crate::instances::templates::apply_at_start(
-            &vol, &name, &arch, ephemeral, &config, &devices, owner,
-        )
-    })
-    .await
-    .map_err(|e| e.to_string())?
-    .map_err(|e| format!("Failed to apply templates: {e}"))?;
+    let pending = checkpoint.is_none()
+        && tokio::task::spawn_blocking(move || {
+            crate::instances::templates::apply_at_start(
+                &vol, &name, &arch, ephemeral, &config, &devices, owner,
+            )
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("Failed to apply templates: {e}"))?;
     if pending {
         keys.insert("volatile.apply_template".into(), String::new());
     }

@@ -92,10 +92,7 @@ pub fn runtime_name(project: &str, name: &str) -> String {
 pub fn root_pool(devices: &DevicesMap) -> Option<String> {
     devices
         .values()
-        .find(|d| {
-            d.get("type").map(String::as_str) == Some("disk")
-                && d.get("path").map(String::as_str) == Some("/")
-        })
+        .find(|d| lxd_api::is_root_disk(d))
         .and_then(|d| d.get("pool").cloned())
 }
 
