@@ -148,19 +148,20 @@ impl Client {
         // sockets are connected (the daemon gave up on them) is the answer. One that succeeds
         // first ran its command while a socket the daemon does not wait for (`control`) was
         // still connecting over a slower link: its output waits on the others.
+        use futures_util::future::Either;
         let waiting = Box::pin(self.wait_final(&op.id));
-        let (connected, mut waiting, mut ended) =
+        let (connected, end) =
             match futures_util::future::select(Box::pin(connecting), waiting).await {
-                futures_util::future::Either::Left((connected, waiting)) => {
-                    (connected?, Some(waiting), None)
-                }
-                futures_util::future::Either::Right((finished, connecting)) => {
+                Either::Left((connected, waiting)) => (connected?, Either::Left(waiting)),
+                Either::Right((finished, connecting)) => {
                     let finished = finished?;
                     if finished.status_code != lxd_api::StatusCode::Success.code() {
                         return Ok(finished);
                     }
                     match tokio::time::timeout(LATE_SOCKETS, connecting).await {
-                        Ok(Ok(connected)) => (connected, None, Some(finished)),
+                        Ok(Ok(connected)) => {
+                            (connected, Either::Right(std::future::ready(Ok(finished))))
+                        }
                         _ => return Ok(finished),
                     }
                 }
@@ -216,11 +217,7 @@ impl Client {
                 }
             }
         }
-        let finished = match (ended.take(), waiting.take()) {
-            (Some(op), _) => Ok(op),
-            (None, Some(waiting)) => waiting.await,
-            (None, None) => Err(ClientError::Unexpected("No operation to wait for".into())),
-        };
+        let finished = end.await;
         for t in tasks {
             let _ = t.await;
         }
